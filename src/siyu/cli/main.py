@@ -1,0 +1,23 @@
+"""`siyu`: administration, imports, demo data and the server."""
+
+from __future__ import annotations
+
+import typer
+
+from siyu.cli.commands import db, demo, imports, serve, shops
+
+app = typer.Typer(
+    help="Siyu 私域 — private-domain customer operations for JD.com merchants.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(imports.app, name="import")
+app.add_typer(shops.app, name="shop")
+app.add_typer(shops.staff_app, name="staff")
+app.add_typer(shops.token_app, name="token")
+app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

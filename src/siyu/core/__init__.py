@@ -1,0 +1,1 @@
+"""Shared kernel: errors, money, masking, phone protection, paging."""

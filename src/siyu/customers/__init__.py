@@ -1,0 +1,1 @@
+"""Customers, orders, products, behaviour events; JD order import; the demo shop generator."""

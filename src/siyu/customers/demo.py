@@ -1,0 +1,1 @@
+"""Demo shop generator (being written)."""

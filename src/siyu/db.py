@@ -1,0 +1,162 @@
+"""Database plumbing: declarative base, engines and sessions (nothing is created at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import DateTime, TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, always hands back aware UTC datetimes (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Siyu stores UTC-aware times only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """Build an engine; SQLite gets WAL, foreign keys and real transactions (BEGIN on demand)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            from pathlib import Path
+
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        if database in (None, "", ":memory:"):
+            kwargs.setdefault("poolclass", NullPool)
+        engine = sa_create_engine(url, **kwargs)
+        _make_sqlite_transactional(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa_create_engine(url, **kwargs)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over
+    # (the recipe from SQLAlchemy's SQLite dialect notes).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk INSERT that skips rows whose unique key already exists (SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(table).on_conflict_do_nothing(), rows)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+    else:  # pragma: no cover - only the two supported engines
+        raise RuntimeError(f"unsupported database: {dialect}")
+
+
+class DriverSQL:
+    """Raw driver SQL for bulk hot paths (imports, demo data): no per-statement compile cost.
+
+    Written in the SQL that both SQLite and PostgreSQL speak; only the placeholder differs.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect.name
+        self.ph = "?" if self.dialect == "sqlite" else "%s"
+
+    def insert_ignore(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING for many rows."""
+        if not rows:
+            return
+        marks = ", ".join([self.ph] * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        self.connection.exec_driver_sql(sql, rows)
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        marks = ", ".join([self.ph] * len(columns))
+        self.connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def select_in(
+        self, sql_head: str, head_params: tuple[Any, ...], keys: list[Any], batch: int = 5_000
+    ) -> list[tuple[Any, ...]]:
+        """Run ``sql_head`` + `` IN (…)`` over ``keys`` in batches; ``sql_head`` ends with the column."""
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(keys), batch):
+            part = keys[start : start + batch]
+            sql = f"{sql_head} IN ({', '.join([self.ph] * len(part))})"
+            found.extend(tuple(r) for r in self.connection.exec_driver_sql(sql, (*head_params, *part)))
+        return found
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.connection.exec_driver_sql(sql, params)]
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Shops (tenants), staff accounts, permissions and API tokens."""
