@@ -117,20 +117,31 @@ class DriverSQL:
         self.connection = session.connection()
         self.dialect = self.connection.dialect.name
         self.ph = "?" if self.dialect == "sqlite" else "%s"
+        # the DBAPI cursor of the session's own connection: same transaction, no result wrapping
+        self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def insert_ignore(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         """INSERT … ON CONFLICT DO NOTHING for many rows."""
-        if not rows:
-            return
-        marks = ", ".join([self.ph] * len(columns))
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-        self.connection.exec_driver_sql(sql, rows)
+        self._insert(table, columns, rows, " ON CONFLICT DO NOTHING")
 
     def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self._insert(table, columns, rows, "")
+
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str) -> None:
         if not rows:
             return
-        marks = ", ".join([self.ph] * len(columns))
-        self.connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        one = "(" + ", ".join([self.ph] * len(columns)) + ")"
+        if self.dialect == "sqlite":
+            # SQLite runs a prepared statement per row in C: executemany is its fastest path
+            self._cursor.executemany(head + one + tail, rows)
+            return
+        # PostgreSQL: a round trip per row is slow; send multi-row VALUES (≤ 65,535 parameters each)
+        per = max(1, min(1_000, 60_000 // len(columns)))
+        for start in range(0, len(rows), per):
+            part = rows[start : start + per]
+            params = [value for row in part for value in row]
+            self._cursor.execute(head + ", ".join([one] * len(part)) + tail, params)
 
     def select_in(
         self, sql_head: str, head_params: tuple[Any, ...], keys: list[Any], batch: int = 5_000
@@ -139,12 +150,13 @@ class DriverSQL:
         found: list[tuple[Any, ...]] = []
         for start in range(0, len(keys), batch):
             part = keys[start : start + batch]
-            sql = f"{sql_head} IN ({', '.join([self.ph] * len(part))})"
-            found.extend(tuple(r) for r in self.connection.exec_driver_sql(sql, (*head_params, *part)))
+            self._cursor.execute(f"{sql_head} IN ({', '.join([self.ph] * len(part))})", (*head_params, *part))
+            found.extend(self._cursor.fetchall())
         return found
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self.connection.exec_driver_sql(sql, params)]
+        self._cursor.execute(sql, params)
+        return list(self._cursor.fetchall())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
