@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Date, cast, func
+from sqlalchemy import Date, Interval, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -13,4 +13,4 @@ def local_date(column: Any, offset_minutes: int, dialect: str) -> ColumnElement[
     """The shop-local calendar date of a UTC timestamp column."""
     if dialect == "sqlite":
         return func.date(column, f"{offset_minutes:+d} minutes")
-    return cast(column + timedelta(minutes=offset_minutes), Date)
+    return cast(column + literal(timedelta(minutes=offset_minutes), Interval()), Date)

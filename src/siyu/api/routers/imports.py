@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, UploadFile
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from siyu.api.deps import FactoryDep, SessionDep, require
 from siyu.customers import importer, queries
+from siyu.customers.errors import ImportFileRejected
 from siyu.customers.models import ImportJob
 from siyu.customers.schemas import ImportJobOut, ImportProblemOut
 from siyu.db import transaction
@@ -58,7 +60,10 @@ def import_orders(
         background.add_task(importer.run_order_import, factory, job_id=job_id)
         with transaction(factory) as session:
             return ImportReport(**job_out(session.get_one(ImportJob, job_id)).model_dump())
-    importer.run_order_import(factory, job_id=job_id)
+    job = importer.run_order_import(factory, job_id=job_id)
+    if job.status == "failed":
+        # the file as a whole was refused: nothing changed; the failed job stays in the history
+        raise ImportFileRejected(job.error_zh, job.error_en, code=job.error_code, import_id=job_id)
     with transaction(factory) as session:
         return _report(session, principal.shop_id, job_id)
 

@@ -1,0 +1,143 @@
+"""SPEC §0 / DESIGN "Security": shop A's credentials can neither read nor change shop B's rows, through
+any route of the API (ids guessed too), and a viewer can change nothing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from siyu.audit.models import AuditEntry
+from siyu.customers.models import Customer
+from siyu.shops.domain import VIEWER_PERMISSIONS
+from siyu.shops.models import ApiToken, Staff
+from tests.api.conftest import bearer
+from tests.factories.customers import make_customer, make_order
+from tests.factories.imports import import_file
+from tests.factories.jd_files import line, write_csv
+from tests.factories.shops import make_shop, make_sub_account, make_token
+
+SECRET_OF_B = "b_only_account_7f3a"
+
+
+@dataclass
+class Tenants:
+    token_a: str
+    viewer_a: str
+    ids_b: dict[str, int]
+    shop_b: int
+
+
+@pytest.fixture
+def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Tenants:
+    a, b = make_shop(db), make_shop(db)
+    make_order(db, make_customer(db, a.shop.id, account="a_customer"))
+    customer_b = make_customer(db, b.shop.id, account=SECRET_OF_B, name="乙店客户", phone_masked="139****0000")
+    make_order(db, customer_b)
+    staff_b = make_sub_account(db, b, ["customers:view"])
+    make_token(db, b)
+    token_b = db.scalars(select(ApiToken).where(ApiToken.shop_id == b.shop.id)).one()
+    db.commit()
+    job_b = import_file(sessions, b.shop.id, write_csv(tmp_path / "b.csv", [line(account=SECRET_OF_B + "_2")]))
+    token_a = make_token(db, a)
+    viewer_a = make_token(db, a, list(VIEWER_PERMISSIONS))
+    db.commit()
+    return Tenants(
+        token_a,
+        viewer_a,
+        {"customer_id": customer_b.id, "job_id": job_b.id, "staff_id": staff_b.id, "token_id": token_b.id},
+        b.shop.id,
+    )
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
+    return [(method.upper(), path) for path, ops in paths.items() if path.startswith("/api/v1") for method in ops]
+
+
+def plausible_body(method: str, path: str) -> dict[str, Any]:
+    """A body that would succeed if the permission or tenancy check were missing."""
+    if path.endswith("/staff") and method == "POST":
+        return {"json": {"username": "intruder", "password": "longpassword1", "permissions": ["customers:view"]}}
+    if path.endswith("/staff/{staff_id}"):
+        return {"json": {"permissions": ["staff:manage"], "is_active": False}}
+    if path.endswith("/tokens") and method == "POST":
+        return {"json": {"name": "intruder", "permissions": ["customers:view"]}}
+    if path.endswith("/imports/orders"):
+        return {"files": {"file": ("o.csv", ",".join(line()).encode("gb18030"), "text/csv")}}
+    return {}
+
+
+def test_every_route_with_an_id_refuses_another_shops_ids(
+    client: TestClient, app: FastAPI, tenants: Tenants, db: Session
+) -> None:
+    staff_before = db.get_one(Staff, tenants.ids_b["staff_id"]).permissions
+    checked = 0
+    for method, path in api_routes(app):
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        assert set(params) <= set(tenants.ids_b), f"add the id of {params} to this test"
+        url = path.format(**tenants.ids_b)
+        response = client.request(method, url, headers=bearer(tenants.token_a), **plausible_body(method, path))
+        assert response.status_code == 404, (method, url, response.status_code, response.text)
+        assert SECRET_OF_B not in response.text
+        checked += 1
+    assert checked >= 5
+    db.expire_all()
+    assert db.get_one(Staff, tenants.ids_b["staff_id"]).permissions == staff_before
+    assert db.get_one(ApiToken, tenants.ids_b["token_id"]).revoked_at is None
+
+
+def test_list_and_export_routes_show_only_the_callers_shop(client: TestClient, app: FastAPI, tenants: Tenants) -> None:
+    for method, path in api_routes(app):
+        if method != "GET" or "{" in path:
+            continue
+        response = client.get(path, headers=bearer(tenants.token_a))
+        assert response.status_code == 200, (path, response.text)
+        assert SECRET_OF_B.encode() not in response.content, path
+    found = client.get("/api/v1/customers", params={"q": SECRET_OF_B}, headers=bearer(tenants.token_a)).json()
+    assert found["total"] == 0
+
+
+def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: Tenants, db: Session) -> None:
+    audit_before = db.scalar(select(func.count()).select_from(AuditEntry))
+    customers_before = db.scalar(select(func.count()).select_from(Customer))
+    own_ids = {"customer_id": 1, "job_id": 1, "staff_id": 1, "token_id": 1}
+    changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
+    assert changing
+    for method, path in changing:
+        if path.endswith("reveal-phone"):
+            continue  # not a change, but a sensitive read: a viewer lacks customers:phone as well
+        response = client.request(
+            method, path.format(**own_ids), headers=bearer(tenants.viewer_a), **plausible_body(method, path)
+        )
+        assert response.status_code == 403, (method, path, response.text)
+        assert response.json()["error"]["code"] == "permission_denied"
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
+    assert db.scalar(select(func.count()).select_from(Customer)) == customers_before
+
+
+def test_requests_without_a_valid_token_are_refused(client: TestClient, tenants: Tenants) -> None:
+    assert client.get("/api/v1/customers").status_code == 401
+    response = client.get("/api/v1/customers", headers=bearer("siyu_not-a-real-token"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_revoked_token_stops_working(client: TestClient, db: Session) -> None:
+    world = make_shop(db)
+    token = make_token(db, world)
+    db.commit()
+    token_id = db.scalar(select(ApiToken.id).where(ApiToken.shop_id == world.shop.id))
+    assert client.get("/api/v1/customers", headers=bearer(token)).status_code == 200
+    assert client.delete(f"/api/v1/tokens/{token_id}", headers=bearer(token)).status_code == 200
+    assert client.get("/api/v1/customers", headers=bearer(token)).status_code == 401
