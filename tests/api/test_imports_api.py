@@ -6,10 +6,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import bearer
-from tests.factories.jd_files import line
+from tests.factories.jd_files import HEADERS, line
 from tests.factories.shops import make_shop, make_token
 
-HEAD = "订单号,商品ID,商品名称,订购数量,下单时间,京东价,订单金额,应付金额,订单状态,下单帐号,客户姓名,联系电话,订单来源,客户地址\n"
+HEAD = ",".join(HEADERS) + "
+"
 
 
 def csv_bytes(*rows: list[str]) -> bytes:
