@@ -9,8 +9,7 @@ from tests.api.conftest import bearer
 from tests.factories.jd_files import HEADERS, line
 from tests.factories.shops import make_shop, make_token
 
-HEAD = ",".join(HEADERS) + "
-"
+HEAD = ",".join(HEADERS) + "\n"
 
 
 def csv_bytes(*rows: list[str]) -> bytes:
