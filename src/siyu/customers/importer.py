@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.services import Actor, record
@@ -96,7 +97,7 @@ class _Tally:
 
 
 def save_upload(
-    stream: BinaryIO | Iterable[bytes], filename: str, *, upload_dir: Path | None = None, limit_mb: int | None = None
+    stream: BinaryIO, filename: str, *, upload_dir: Path | None = None, limit_mb: int | None = None
 ) -> tuple[Path, int, str]:
     """Copy an upload to the data folder in chunks, enforcing the size limit; returns (path, size, sha256)."""
     settings = get_settings()
@@ -107,9 +108,7 @@ def save_upload(
     target = folder / f"{uuid.uuid4().hex}{suffix}"
     digest = hashlib.sha256()
     size = 0
-    chunks: Iterator[bytes] = (
-        iter(lambda: stream.read(1024 * 1024), b"") if hasattr(stream, "read") else iter(stream)  # type: ignore[union-attr]
-    )
+    chunks: Iterator[bytes] = iter(lambda: stream.read(1024 * 1024), b"")
     try:
         with open(target, "wb") as out:
             for chunk in chunks:
@@ -273,7 +272,7 @@ def _import_file(
     parser = RowParser(layout, zone)
     settings = get_settings()
     vault = PhoneVault(settings.phone_key, settings.phone_hash_salt)
-    session.execute(ImportProblem.__table__.delete().where(ImportProblem.job_id == job_id))
+    session.execute(delete(ImportProblem).where(ImportProblem.job_id == job_id))
 
     def progress() -> ImportProgress:
         return ImportProgress(
@@ -332,7 +331,7 @@ def _store_problems(session: Session, shop_id: int, job_id: int, problems: list[
         return
     kept = problems[:room]
     session.execute(
-        ImportProblem.__table__.insert(),
+        insert(ImportProblem),
         [
             {
                 "shop_id": shop_id,

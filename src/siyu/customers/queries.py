@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from siyu.core.errors import NotFound
 from siyu.core.paging import Page, PageRequest
@@ -36,7 +37,7 @@ def _filtered(shop_id: int, flt: CustomerFilter) -> Select[Any]:
     q = flt.q.strip()
     if q:
         like = f"%{q}%"
-        conditions = [Customer.account.like(like), Customer.name.like(like)]
+        conditions: list[ColumnElement[bool]] = [Customer.account.like(like), Customer.name.like(like)]
         digits = q.replace("*", "")
         if q.isdigit() and len(q) == 4:
             conditions.append(Customer.phone_tail == q)
