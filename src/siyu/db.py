@@ -87,7 +87,9 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock up front (BEGIN IMMEDIATE): a deferred one
+        # that reads first cannot wait for the lock and fails with "database is locked" under contention.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -120,28 +122,31 @@ class DriverSQL:
         # the DBAPI cursor of the session's own connection: same transaction, no result wrapping
         self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
-    def insert_ignore(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """INSERT … ON CONFLICT DO NOTHING for many rows."""
-        self._insert(table, columns, rows, " ON CONFLICT DO NOTHING")
+    def insert_ignore(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
+        """INSERT … ON CONFLICT DO NOTHING for many rows; returns how many were really inserted."""
+        return self._insert(table, columns, rows, " ON CONFLICT DO NOTHING")
 
-    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        self._insert(table, columns, rows, "")
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
+        return self._insert(table, columns, rows, "")
 
-    def _insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str) -> None:
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str) -> int:
         if not rows:
-            return
+            return 0
         head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
         one = "(" + ", ".join([self.ph] * len(columns)) + ")"
         if self.dialect == "sqlite":
             # SQLite runs a prepared statement per row in C: executemany is its fastest path
             self._cursor.executemany(head + one + tail, rows)
-            return
+            return int(self._cursor.rowcount)
         # PostgreSQL: a round trip per row is slow; send multi-row VALUES (≤ 65,535 parameters each)
         per = max(1, min(1_000, 60_000 // len(columns)))
+        inserted = 0
         for start in range(0, len(rows), per):
             part = rows[start : start + per]
             params = [value for row in part for value in row]
             self._cursor.execute(head + ", ".join([one] * len(part)) + tail, params)
+            inserted += int(self._cursor.rowcount)
+        return inserted
 
     def select_in(
         self, sql_head: str, head_params: tuple[Any, ...], keys: list[Any], batch: int = 5_000
@@ -163,11 +168,25 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+WRITE_OPTION = "siyu_write"
+
+
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+def transaction(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    ``write=True`` declares that the unit will change data; on SQLite it then queues for the single
+    writer lock at the start instead of failing on a lock upgrade (PostgreSQL ignores it).
+    """
     with factory() as session, session.begin():
+        if write:
+            begin_writing(session)
         yield session
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's transaction as a writer (see :func:`transaction`)."""
+    session.connection(execution_options={WRITE_OPTION: True})
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,7 @@ from siyu.db import transaction
 def import_file(sessions: sessionmaker[Session], shop_id: int, path: Path, **kwargs: object) -> ImportJob:
     """Register and run an import of a local file, as the CLI does."""
     stored, size, sha = importer.copy_local_file(path)
-    with transaction(sessions) as session:
+    with transaction(sessions, write=True) as session:
         job = importer.create_order_import(
             session,
             actor=Actor(shop_id, "system", None, "test"),

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.core.errors import NotAuthenticated, PermissionDenied
+from siyu.db import transaction
 from siyu.shops.services import Principal, principal_for_token
 
 
@@ -18,8 +19,11 @@ def get_factory(request: Request) -> sessionmaker[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with get_factory(request)() as session, session.begin():
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Requests that may change data (anything but GET/HEAD) begin as writers (see siyu.db.transaction).
+    """
+    with transaction(get_factory(request), write=request.method not in ("GET", "HEAD")) as session:
         yield session
 
 
@@ -32,7 +36,7 @@ def get_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated()
-    with get_factory(request)() as session, session.begin():
+    with transaction(get_factory(request)) as session:
         principal = principal_for_token(session, token.strip())
     if principal is None:
         raise NotAuthenticated()

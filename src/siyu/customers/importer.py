@@ -9,6 +9,7 @@ column, reason) and skipped; good rows are kept. Re-importing adds nothing: orde
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -165,7 +166,7 @@ def run_order_import(
     """Run one import to its end (done or failed). Safe to call again for a failed or interrupted job."""
     if not PROGRESS.claim(job_id):
         raise ImportAlreadyRunning()
-    with transaction(factory) as session:
+    with transaction(factory, write=True) as session:
         job = session.get(ImportJob, job_id)
         if job is None:
             raise NotFound("导入任务", "import")
@@ -185,7 +186,7 @@ def run_order_import(
             on_progress(progress)
 
     try:
-        with transaction(factory) as session:
+        with transaction(factory, write=True) as session:
             tally = _import_file(session, shop_id=shop_id, job_id=job_id, path=path, zone=zone, report=report)
             job = session.get_one(ImportJob, job_id)
             job.status = "done"
@@ -245,7 +246,7 @@ def _final_progress(job: ImportJob) -> ImportProgress:
 
 
 def _fail(factory: sessionmaker[Session], job_id: int, error: DomainError) -> ImportJob:
-    with transaction(factory) as session:
+    with transaction(factory, write=True) as session:
         job = session.get_one(ImportJob, job_id)
         job.status = "failed"
         job.error_code, job.error_zh, job.error_en = error.code, error.zh, error.en
@@ -262,6 +263,80 @@ def _fail(factory: sessionmaker[Session], job_id: int, error: DomainError) -> Im
     return job
 
 
+@dataclass(frozen=True, slots=True)
+class _ParsedChunk:
+    records: list[OrderLineRecord]
+    problems: list[RowProblem]
+    rows: int
+    bad_rows: int
+    bytes_read: int
+
+
+_END = object()
+
+
+def _parse_chunks(
+    rows: Iterator[tuple[int, list[object]]], parser: RowParser, source_bytes: Callable[[], int]
+) -> Iterator[_ParsedChunk]:
+    while True:
+        batch = list(islice(rows, CHUNK_ROWS))
+        if not batch:
+            return
+        records: list[OrderLineRecord] = []
+        problems: list[RowProblem] = []
+        counted = bad = 0
+        for row_no, cells in batch:
+            if not any(c not in (None, "") for c in cells):
+                continue
+            counted += 1
+            parsed = parser.parse(row_no, cells)
+            if isinstance(parsed, list):
+                problems.extend(parsed)
+                bad += 1
+            else:
+                records.append(parsed)
+        yield _ParsedChunk(records, problems, counted, bad, source_bytes())
+
+
+def _read_ahead(chunks: Iterator[_ParsedChunk]) -> Iterator[_ParsedChunk]:
+    """Parse the next chunks in a thread while this one is written.
+
+    SQLite and the PostgreSQL driver release the GIL while the database works, so reading and parsing
+    the file overlaps with writing. The queue holds at most two chunks: memory stays bounded.
+    """
+    handoff: queue.Queue[object] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        handoff.put(chunk, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(_END)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            handoff.put(exc)
+
+    worker = threading.Thread(target=produce, name="siyu-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 def _import_file(
     session: Session, *, shop_id: int, job_id: int, path: Path, zone: ZoneInfo, report: Callable[[ImportProgress], None]
 ) -> _Tally:
@@ -272,38 +347,22 @@ def _import_file(
     parser = RowParser(layout, zone)
     settings = get_settings()
     vault = PhoneVault(settings.phone_key, settings.phone_hash_salt)
+    # a write first: on SQLite the import takes the write lock now rather than failing to upgrade later
     session.execute(delete(ImportProblem).where(ImportProblem.job_id == job_id))
+    bytes_read = 0
 
     def progress() -> ImportProgress:
         return ImportProgress(
-            job_id,
-            "reading",
-            tally.rows_read,
-            source.bytes_read(),
-            source.total_bytes,
-            tally.lines_added,
-            tally.problem_count,
+            job_id, "reading", tally.rows_read, bytes_read, source.total_bytes, tally.lines_added, tally.problem_count
         )
 
     report(progress())
-    while True:
-        batch = list(islice(rows, CHUNK_ROWS))
-        if not batch:
-            break
-        records: list[OrderLineRecord] = []
-        problems: list[RowProblem] = []
-        for row_no, cells in batch:
-            if not any(c not in (None, "") for c in cells):
-                continue
-            tally.rows_read += 1
-            parsed = parser.parse(row_no, cells)
-            if isinstance(parsed, list):
-                problems.extend(parsed)
-                tally.problem_count += 1
-            else:
-                records.append(parsed)
-        _store_problems(session, shop_id, job_id, problems, tally)
-        _write_chunk(session, shop_id, records, vault, tally)
+    for chunk in _read_ahead(_parse_chunks(rows, parser, source.bytes_read)):
+        tally.rows_read += chunk.rows
+        tally.problem_count += chunk.bad_rows
+        _store_problems(session, shop_id, job_id, chunk.problems, tally)
+        _write_chunk(session, shop_id, chunk.records, vault, tally)
+        bytes_read = chunk.bytes_read
         report(progress())
     return tally
 
@@ -394,8 +453,7 @@ def _write_chunk(
             )
         )
     if new_customers:
-        sql.insert_ignore("customers", CUSTOMER_COLUMNS, new_customers)
-        tally.customers_added += len(new_customers)
+        tally.customers_added += sql.insert_ignore("customers", CUSTOMER_COLUMNS, new_customers)
         customer_ids.update(_ids_by_key(sql, "customers", "account", shop_id, [c[1] for c in new_customers]))
 
     sql.insert_ignore(
@@ -421,8 +479,7 @@ def _write_chunk(
         if no not in order_ids
     ]
     if new_orders:
-        sql.insert_ignore("orders", ORDER_COLUMNS, new_orders)
-        tally.orders_added += len(new_orders)
+        tally.orders_added += sql.insert_ignore("orders", ORDER_COLUMNS, new_orders)
         order_ids.update(_ids_by_key(sql, "orders", "order_no", shop_id, [o[1] for o in new_orders]))
 
     known_lines = set(
@@ -438,8 +495,10 @@ def _write_chunk(
             continue
         known_lines.add(key)
         new_lines.append((shop_id, key[0], rec.sku, rec.product_name, rec.quantity, rec.unit_price_fen))
-    sql.insert_ignore("order_lines", LINE_COLUMNS, new_lines)
-    tally.lines_added += len(new_lines)
+    # counted by what the database really inserted: a concurrent import of the same file may have won
+    added = sql.insert_ignore("order_lines", LINE_COLUMNS, new_lines)
+    tally.lines_added += added
+    tally.lines_already_present += len(new_lines) - added
 
 
 CUSTOMER_COLUMNS = (

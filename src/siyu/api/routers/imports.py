@@ -46,7 +46,7 @@ def import_orders(
 ) -> ImportReport:
     """Import an order export. With ``wait=false`` the import runs in the background: poll its status."""
     path, size, sha = importer.save_upload(file.file, file.filename or "orders.csv")
-    with transaction(factory) as session:
+    with transaction(factory, write=True) as session:
         job = importer.create_order_import(
             session,
             actor=principal.actor,

@@ -27,7 +27,7 @@ def import_orders(
     factory = sessions()
     try:
         path, size, sha = importer.copy_local_file(file)
-        with transaction(factory) as session:
+        with transaction(factory, write=True) as session:
             shop_id = shop_id_for(session, shop)
             job = importer.create_order_import(
                 session,

@@ -27,7 +27,7 @@ def create_shop(
 ) -> None:
     """Create a shop and its main account (主账号)."""
     try:
-        with transaction(sessions()) as session:
+        with transaction(sessions(), write=True) as session:
             shop, main = services.create_shop(
                 session, code=code, name=name, main_username=admin, main_password=password
             )
@@ -63,7 +63,7 @@ def create_staff(
     """Create a sub-account (子账号)."""
     grants = list(permission) + (list(VIEWER_PERMISSIONS) if viewer else [])
     try:
-        with transaction(sessions()) as session:
+        with transaction(sessions(), write=True) as session:
             by = _main_principal(session, shop)
             staff = services.create_sub_account(
                 session, by=by, username=username, display_name=username, password=password, permissions=grants
@@ -85,7 +85,7 @@ def create_token(
     """Create an API token (printed once)."""
     grants = list(ALL_PERMISSIONS) if all_permissions else list(permission)
     try:
-        with transaction(sessions()) as session:
+        with transaction(sessions(), write=True) as session:
             by = _main_principal(session, shop)
             _token, clear = services.create_api_token(session, by=by, name=name, permissions=grants)
     except DomainError as exc:
