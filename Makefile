@@ -65,12 +65,12 @@ test-postgres: $(BIN)/siyu assets
 	@SIYU_TEST_DB=postgresql SIYU_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider -m "not browser" $(PYTEST_ARGS)
 
 lint: $(BIN)/siyu ## ruff and mypy
-	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff check src tests $(wildcard bench)
 	@$(BIN)/mypy
 
 fmt: $(BIN)/siyu ## format and fix imports
-	@$(BIN)/ruff check --fix src tests bench
-	@$(BIN)/ruff format src tests bench
+	@$(BIN)/ruff check --fix src tests $(wildcard bench)
+	@$(BIN)/ruff format src tests $(wildcard bench)
 
 bench: install ## benchmarks (figures go to docs/benchmarks.md)
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
