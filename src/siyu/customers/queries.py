@@ -95,6 +95,19 @@ def list_customers(session: Session, *, shop_id: int, flt: CustomerFilter, page:
     return Page(_rows(session, customers), total, page)
 
 
+def list_cities(session: Session, *, shop_id: int, limit: int = 500) -> list[str]:
+    """The shop's customer cities, for the city picker (bounded so large shops stay fast)."""
+    return list(
+        session.scalars(
+            select(Customer.city)
+            .where(Customer.shop_id == shop_id, Customer.city != "")
+            .group_by(Customer.city)
+            .order_by(Customer.city)
+            .limit(limit)
+        )
+    )
+
+
 def get_customer(session: Session, *, shop_id: int, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None or customer.shop_id != shop_id:

@@ -1,4 +1,4 @@
-"""Console routes are mounted here (skeleton; the console pages live in siyu.web.views)."""
+"""Mount the console on the app: signed session cookie, static files, pages and their error pages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,32 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from siyu.web.context import LoginRequired
+from siyu.web.errors import render_http_error, send_to_login
+
+SESSION_COOKIE = "siyu_session"
 
 
 def mount_console(app: FastAPI, *, static_dir: Path) -> None:
+    """Add the console (pages at /, assets at /static) to an app whose API lives under /api."""
+    settings = app.state.settings
     static_dir.mkdir(parents=True, exist_ok=True)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=12 * 3600,
+        same_site="lax",
+        https_only=settings.env == "prod",
+    )
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    app.add_exception_handler(LoginRequired, send_to_login)
+    app.add_exception_handler(StarletteHTTPException, render_http_error)
+
+    from siyu.web.views import auth, customers, dashboard, imports, staff
+
+    for module in (auth, dashboard, customers, imports, staff):
+        app.include_router(module.router, include_in_schema=False)

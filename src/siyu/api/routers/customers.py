@@ -12,6 +12,7 @@ from siyu.api.deps import SessionDep, lang_of, require
 from siyu.core.paging import PageRequest
 from siyu.customers import queries, services
 from siyu.customers.schemas import CustomerDetail, CustomerFilter, CustomerRow
+from siyu.db import begin_writing
 from siyu.shops.services import Principal
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -42,6 +43,7 @@ def export_customers(
     request: Request, session: SessionDep, principal: Viewer, flt: Annotated[CustomerFilter, Query()]
 ) -> Response:
     """Excel export of the filtered customers (phones masked, formula injection neutralised)."""
+    begin_writing(session)  # the export is audited: take SQLite's write lock before the long read
     body = services.export_customers(session, by=principal, flt=flt, lang=lang_of(request))
     return Response(
         body,

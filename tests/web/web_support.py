@@ -1,0 +1,53 @@
+"""Helpers shared by the console tests: a shop with a main account and a viewer, signing in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from siyu.db import transaction
+from siyu.shops import services
+from siyu.shops.domain import VIEWER_PERMISSIONS
+
+PASSWORD = "correct-horse-9"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Shop:
+    shop_id: int
+    main: str
+    viewer: str
+
+
+def make_shop(factory: sessionmaker[Session], code: str) -> Shop:
+    with transaction(factory) as session:
+        shop, main = services.create_shop(
+            session, code=code, name=f"{code} 旗舰店", main_username=f"{code}-admin", main_password=PASSWORD
+        )
+        services.create_sub_account(
+            session,
+            by=services.principal_for_staff(main),
+            username=f"{code}-viewer",
+            display_name="只读",
+            password=PASSWORD,
+            permissions=list(VIEWER_PERMISSIONS),
+        )
+        return Shop(shop.id, main.username, f"{code}-viewer")
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    match = _CSRF.search(client.get(path).text)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    token = csrf_of(client)
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
