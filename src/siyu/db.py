@@ -122,6 +122,15 @@ class DriverSQL:
         # the DBAPI cursor of the session's own connection: same transaction, no result wrapping
         self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
+    def time_value(self, value: datetime) -> datetime | str:
+        """A UTC time as the driver must receive it to match what :class:`UTCDateTime` writes.
+
+        SQLite keeps times as text, compared as text: it must be exactly SQLAlchemy's format (with
+        microseconds), or a bound like ``… 16:00:00.000000`` would sort after ``… 16:00:00``.
+        """
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else naive
+
     def insert_ignore(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
         """INSERT … ON CONFLICT DO NOTHING for many rows; returns how many were really inserted."""
         return self._insert(table, columns, rows, " ON CONFLICT DO NOTHING")

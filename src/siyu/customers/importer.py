@@ -14,7 +14,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -419,7 +418,7 @@ def _write_chunk(
     if not records:
         return
     sql = DriverSQL(session)
-    now = _db_time(utcnow())
+    now = sql.time_value(utcnow())
     by_account: dict[str, OrderLineRecord] = {}
     by_order: dict[str, OrderLineRecord] = {}
     products: dict[str, OrderLineRecord] = {}
@@ -470,7 +469,7 @@ def _write_chunk(
             customer_ids[rec.account],
             rec.status,
             rec.is_paid,
-            _db_time(rec.ordered_at),
+            sql.time_value(rec.ordered_at),
             rec.channel,
             rec.order_amount_fen,
             rec.paid_amount_fen,
@@ -529,11 +528,6 @@ ORDER_COLUMNS = (
     "paid_fen",
 )
 LINE_COLUMNS = ("shop_id", "order_id", "sku", "product_name", "quantity", "unit_price_fen")
-
-
-def _db_time(value: datetime) -> datetime:
-    """Driver-level value of a UTC time, as :class:`siyu.db.UTCDateTime` stores it (naive UTC)."""
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def remove_stored_file(job: ImportJob) -> None:

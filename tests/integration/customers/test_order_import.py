@@ -209,3 +209,17 @@ def test_header_row_may_follow_a_title_line(
     path.write_bytes(body.encode("gb18030"))
     job = import_file(sessions, shop_id, path)
     assert (job.status, job.lines_added) == ("done", 1)
+
+
+def test_an_order_at_the_first_instant_of_a_dashboard_window_is_counted(
+    sessions: sessionmaker[Session], db: Session, shop_id: int, tmp_path: Path
+) -> None:
+    """Imported times are stored exactly as the ORM writes them, so time bounds compare correctly."""
+    from datetime import UTC, datetime
+
+    from siyu.analytics.dashboard import build_dashboard
+
+    import_file(sessions, shop_id, write_csv(tmp_path / "o.csv", [line(at="2024-06-14 00:00:00", paid="10.00")]))
+    board = build_dashboard(db, shop_id=shop_id, days=7, now=datetime(2024, 6, 20, 4, tzinfo=UTC))
+    assert board.trend[0].label == "2024-06-14"
+    assert (board.period_orders, board.trend[0].gmv_fen) == (1, 1_000)
