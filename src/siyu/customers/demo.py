@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -378,7 +378,6 @@ class DemoChunk:
     event_kind: list[str]
     event_at: IntArray  # UTC epoch seconds
     event_ref: list[str]
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def customers(self) -> int:
@@ -722,12 +721,12 @@ class DemoAccountsTaken(DomainError):
 def _db_times(epoch_seconds: IntArray, dialect: str) -> list[Any]:
     """Driver values of UTC times, as :class:`siyu.db.UTCDateTime` and the importer store them (naive UTC).
 
-    On SQLite we hand over the exact text sqlite3's datetime adapter would write
-    (``2024-06-18 00:01:23``): the same stored value, without a Python call per value.
+    On SQLite we hand over the exact text :meth:`siyu.db.DriverSQL.time_value` writes
+    (``2024-06-18 00:01:23.000000``): the same stored value, without a Python call per value.
     """
     stamps = epoch_seconds.astype("datetime64[s]")
     if dialect == "sqlite":
-        text = np.char.replace(np.datetime_as_string(stamps, unit="s"), "T", " ")
+        text = np.char.replace(np.datetime_as_string(stamps, unit="us"), "T", " ")
         strings: list[str] = text.tolist()
         return strings
     times: list[datetime] = stamps.tolist()

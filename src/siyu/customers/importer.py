@@ -9,7 +9,6 @@ column, reason) and skipped; good rows are kept. Re-importing adds nothing: orde
 from __future__ import annotations
 
 import hashlib
-import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -271,9 +270,6 @@ class _ParsedChunk:
     bytes_read: int
 
 
-_END = object()
-
-
 def _parse_chunks(
     rows: Iterator[tuple[int, list[object]]], parser: RowParser, source_bytes: Callable[[], int]
 ) -> Iterator[_ParsedChunk]:
@@ -297,45 +293,6 @@ def _parse_chunks(
         yield _ParsedChunk(records, problems, counted, bad, source_bytes())
 
 
-def _read_ahead(chunks: Iterator[_ParsedChunk]) -> Iterator[_ParsedChunk]:
-    """Parse the next chunks in a thread while this one is written.
-
-    SQLite and the PostgreSQL driver release the GIL while the database works, so reading and parsing
-    the file overlaps with writing. The queue holds at most two chunks: memory stays bounded.
-    """
-    handoff: queue.Queue[object] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        handoff.put(chunk, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            handoff.put(_END)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            handoff.put(exc)
-
-    worker = threading.Thread(target=produce, name="siyu-import-reader", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join(timeout=5)
-
-
 def _import_file(
     session: Session, *, shop_id: int, job_id: int, path: Path, zone: ZoneInfo, report: Callable[[ImportProgress], None]
 ) -> _Tally:
@@ -356,7 +313,7 @@ def _import_file(
         )
 
     report(progress())
-    for chunk in _read_ahead(_parse_chunks(rows, parser, source.bytes_read)):
+    for chunk in _parse_chunks(rows, parser, source.bytes_read):
         tally.rows_read += chunk.rows
         tally.problem_count += chunk.bad_rows
         _store_problems(session, shop_id, job_id, chunk.problems, tally)
