@@ -33,6 +33,7 @@ from siyu.db import DriverSQL, transaction, utcnow
 from siyu.shops.models import Shop
 
 CHUNK_ROWS = 5_000
+CUSTOMER_CACHE_LIMIT = 500_000
 MAX_STORED_PROBLEMS = 1_000
 HEADER_SEARCH_ROWS = 10
 
@@ -92,6 +93,8 @@ class _Tally:
     customers_added: int = 0
     problem_count: int = 0
     stored_problems: int = 0
+    customer_ids: dict[str, int] = field(default_factory=dict)
+    skus: set[str] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -384,7 +387,14 @@ def _write_chunk(
         by_order.setdefault(rec.order_no, rec)
         products.setdefault(rec.sku, rec)
 
-    customer_ids = _ids_by_key(sql, "customers", "account", shop_id, list(by_account))
+    # buyers recur across chunks: remember their ids for the whole file (bounded)
+    known = tally.customer_ids
+    if len(known) > CUSTOMER_CACHE_LIMIT:
+        known.clear()
+    customer_ids = {a: known[a] for a in by_account if a in known}
+    missing = [a for a in by_account if a not in customer_ids]
+    if missing:
+        customer_ids.update(_ids_by_key(sql, "customers", "account", shop_id, missing))
     new_customers = []
     for account, rec in by_account.items():
         if account in customer_ids:
@@ -411,14 +421,18 @@ def _write_chunk(
     if new_customers:
         tally.customers_added += sql.insert_ignore("customers", CUSTOMER_COLUMNS, new_customers)
         customer_ids.update(_ids_by_key(sql, "customers", "account", shop_id, [c[1] for c in new_customers]))
+    known.update(customer_ids)
 
+    new_skus = [sku for sku in products if sku not in tally.skus]
     sql.insert_ignore(
         "products",
         ("shop_id", "sku", "name", "category", "price_fen"),
-        [(shop_id, sku, rec.product_name, "", rec.unit_price_fen) for sku, rec in products.items()],
+        [(shop_id, sku, products[sku].product_name, "", products[sku].unit_price_fen) for sku in new_skus],
     )
+    tally.skus.update(new_skus)
 
     order_ids = _ids_by_key(sql, "orders", "order_no", shop_id, list(by_order))
+    existing_orders = list(order_ids.values())  # only these can already have lines
     new_orders = [
         (
             shop_id,
@@ -438,11 +452,7 @@ def _write_chunk(
         tally.orders_added += sql.insert_ignore("orders", ORDER_COLUMNS, new_orders)
         order_ids.update(_ids_by_key(sql, "orders", "order_no", shop_id, [o[1] for o in new_orders]))
 
-    known_lines = set(
-        sql.select_in(
-            "SELECT order_id, sku FROM order_lines WHERE order_id", (), list(set(order_ids[no] for no in by_order))
-        )
-    )
+    known_lines = set(sql.select_in("SELECT order_id, sku FROM order_lines WHERE order_id", (), existing_orders))
     new_lines = []
     for rec in records:
         key = (order_ids[rec.order_no], rec.sku)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -153,12 +153,12 @@ def parse_time(text: str, zone: ZoneInfo) -> datetime:
         local = datetime(y, mo, d, h, mi, s)
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone)
-    return local.astimezone(ZoneInfo("UTC"))
+    return local.astimezone(UTC)
 
 
 def excel_serial_time(serial: float, zone: ZoneInfo) -> datetime:
     local = datetime(1899, 12, 30) + timedelta(days=serial)
-    return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def split_region(address: str) -> tuple[str, str]:
@@ -410,9 +410,9 @@ class RowParser:
             return value
         if isinstance(raw, datetime):
             local = raw if raw.tzinfo else raw.replace(tzinfo=self.zone)
-            return local.astimezone(ZoneInfo("UTC"))
+            return local.astimezone(UTC)
         if isinstance(raw, date):
-            return datetime.combine(raw, time(0), self.zone).astimezone(ZoneInfo("UTC"))
+            return datetime.combine(raw, time(0), self.zone).astimezone(UTC)
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return excel_serial_time(float(raw), self.zone)
         bad("ordered_at", "", "下单时间为空", "order time is empty")
