@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("SIYU_ENV", "test")
+# outside development Siyu refuses its development keys: the suite brings its own
+os.environ.setdefault("SIYU_SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SIYU_PHONE_KEY", "dGVzdC1waG9uZS1rZXktMzItYnl0ZXMtbG9uZy0xMjM=")
+os.environ.setdefault("SIYU_PHONE_HASH_SALT", "test-phone-salt")
 
 import pytest
 from sqlalchemy import text

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_keys_outside_dev(self) -> Settings:
-        if self.env == "prod":
+        if self.env != "dev":
             weak = [
                 name
                 for name, value, dev in (
@@ -46,8 +46,8 @@ class Settings(BaseSettings):
             ]
             if weak:
                 raise InsecureSettingsError(
-                    "拒绝启动：生产环境仍在使用开发默认密钥 / refusing to start: production uses the "
-                    f"development default for {', '.join(weak)}"
+                    f"拒绝启动：{self.env} 环境仍在使用开发默认密钥 / refusing to start: SIYU_ENV={self.env} uses "
+                    f"the development default for {', '.join(weak)}"
                 )
         return self
 

@@ -280,10 +280,10 @@ class RowParser:
     def _parse_plain_text(self, row_no: int, picked: list[object]) -> OrderLineRecord | None:
         """The fast path for the common case (a CSV row of clean text): ``None`` sends the row to the
         general path, which handles spreadsheet values and reports every problem."""
-        for value in picked:
-            if value.__class__ is not str:
-                return None
-        texts = [value.strip(_BLANKS) for value in picked]  # type: ignore[attr-defined]
+        try:
+            texts: list[str] = [value.strip(_BLANKS) for value in picked]  # type: ignore[attr-defined]
+        except AttributeError:  # a spreadsheet number, date or empty cell: the general path
+            return None
         order_no, sku, account, status, at, qty, price, total, paid, name, customer, phone, channel, address = texts
         if (
             not order_no
@@ -293,8 +293,8 @@ class RowParser:
             or len(sku) > 40
             or status not in _KNOWN_STATUSES
             or order_no[0] == "="
-            or "e" in order_no.lower()
-            or "e" in sku.lower()
+            or (not order_no.isdigit() and "e" in order_no.lower())
+            or (not sku.isdigit() and "e" in sku.lower())
         ):
             return None
         times = self._times
