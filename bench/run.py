@@ -64,17 +64,7 @@ def worker_siyu_import(csv_path: Path, db: Path, fresh: bool) -> dict[str, Any]:
         with transaction(factory) as session:
             shop_id = session.scalars(select(Shop.id).where(Shop.code == "bench")).one()
     started = time.perf_counter()
-    stored, size, sha = importer.copy_local_file(csv_path)
-    with transaction(factory) as session:
-        job = importer.create_order_import(
-            session,
-            actor=Actor(shop_id, "system", None, "bench"),
-            filename=csv_path.name,
-            stored_path=stored,
-            size=size,
-            sha256=sha,
-        )
-        job_id = job.id
+    job_id = importer.register_local_file(factory, actor=Actor(shop_id, "system", None, "bench"), path=csv_path)
     job = importer.run_order_import(factory, job_id=job_id)
     seconds = time.perf_counter() - started
     importer.remove_stored_file(job)

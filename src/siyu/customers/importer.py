@@ -125,12 +125,18 @@ def save_upload(
     return target, size, digest.hexdigest()
 
 
-def copy_local_file(path: Path) -> tuple[Path, int, str]:
-    """For the CLI: keep a copy of the file with the job so that a re-run reads the same bytes."""
+def register_local_file(factory: sessionmaker[Session], *, actor: Actor, path: Path) -> int:
+    """For the CLI and batch jobs: keep a copy of a local file with a new import job; returns its id.
+
+    The copy means a re-run reads the same bytes even if the original changes or disappears.
+    """
     if not path.is_file():
         raise UnreadableFile(f"找不到文件：{path}", f"no such file: {path}")
     with open(path, "rb") as handle:
-        return save_upload(handle, path.name)
+        stored, size, sha = save_upload(handle, path.name)
+    with transaction(factory, write=True) as session:
+        job = create_order_import(session, actor=actor, filename=path.name, stored_path=stored, size=size, sha256=sha)
+        return job.id
 
 
 def create_order_import(
@@ -506,9 +512,9 @@ def remove_stored_file(job: ImportJob) -> None:
 __all__ = [
     "PROGRESS",
     "ImportProgress",
-    "copy_local_file",
     "create_order_import",
     "get_import",
+    "register_local_file",
     "remove_stored_file",
     "run_order_import",
     "save_upload",

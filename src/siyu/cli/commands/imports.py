@@ -26,18 +26,9 @@ def import_orders(
     """Import a JD merchant back-office order export. Re-importing the same file adds nothing."""
     factory = sessions()
     try:
-        path, size, sha = importer.copy_local_file(file)
-        with transaction(factory, write=True) as session:
+        with transaction(factory) as session:
             shop_id = shop_id_for(session, shop)
-            job = importer.create_order_import(
-                session,
-                actor=Actor(shop_id, "system", None, "cli"),
-                filename=file.name,
-                stored_path=path,
-                size=size,
-                sha256=sha,
-            )
-            job_id = job.id
+        job_id = importer.register_local_file(factory, actor=Actor(shop_id, "system", None, "cli"), path=file)
     except DomainError as exc:
         raise fail(exc) from exc
 
@@ -50,7 +41,7 @@ def import_orders(
         TimeRemainingColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task(f"导入 / importing {file.name}", total=size, rows=0)
+        task = bar.add_task(f"导入 / importing {file.name}", total=file.stat().st_size, rows=0)
 
         def show(progress: importer.ImportProgress) -> None:
             bar.update(task, completed=progress.bytes_read, rows=progress.rows_read)
