@@ -10,18 +10,25 @@ from siyu.customers.models import (
     OrderLine,
     Product,
 )
+from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, CustomerTag, SegmentSettings, Tag
 from siyu.shops.models import ApiToken, Shop, Staff
 
 __all__ = [
     "ApiToken",
+    "Audience",
+    "AudienceMember",
+    "AudienceSnapshot",
     "AuditEntry",
     "Customer",
     "CustomerEvent",
+    "CustomerTag",
     "ImportJob",
     "ImportProblem",
     "Order",
     "OrderLine",
     "Product",
+    "SegmentSettings",
     "Shop",
     "Staff",
+    "Tag",
 ]

@@ -34,6 +34,7 @@ from siyu.config import get_settings
 from siyu.core.errors import DomainError
 from siyu.core.phones import PhoneVault
 from siyu.db import DriverSQL, transaction
+from siyu.segments.engine import bump_data_version
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -889,7 +890,7 @@ def write_demo_data(
     vault = PhoneVault(settings.phone_key, settings.phone_hash_salt)
     catalogue = generate_catalogue(seed)
     tally = DemoTally()
-    with transaction(factory) as session:
+    with transaction(factory, write=True) as session:
         sql = DriverSQL(session)
         ph = sql.ph
         (timezone,) = sql.query(f"SELECT timezone FROM shops WHERE id = {ph}", (shop_id,))[0]
@@ -912,7 +913,7 @@ def write_demo_data(
             calendar=calendar,
             catalogue=catalogue,
         )
-        with transaction(factory) as session:
+        with transaction(factory, write=True) as session:
             sql = DriverSQL(session)
             ids = _next_ids(sql)
             if appending:
@@ -930,6 +931,7 @@ def write_demo_data(
                 _event_rows(chunk, shop_id, ids["customer_events"], ids["customers"], sql.dialect),
             )
             _advance_sequences(sql)
+            bump_data_version(session, shop_id)
         order_serial += len(chunk.order_no)
         tally.customers += size
         tally.orders += len(chunk.order_no)
@@ -937,7 +939,7 @@ def write_demo_data(
         tally.events += len(chunk.event_kind)
         if on_progress is not None:
             on_progress(DemoProgress(tally.customers, customers, tally.lines))
-    with transaction(factory) as session:
+    with transaction(factory, write=True) as session:
         record(
             session,
             Actor(shop_id, "system", None, "demo"),

@@ -30,6 +30,7 @@ from siyu.customers.jd_export import ExportLayout, NotAnOrderExport, OrderLineRe
 from siyu.customers.models import ImportJob, ImportProblem
 from siyu.customers.tabular import open_table
 from siyu.db import DriverSQL, transaction, utcnow
+from siyu.segments.engine import bump_data_version
 from siyu.shops.models import Shop
 
 CHUNK_ROWS = 5_000
@@ -206,6 +207,8 @@ def run_order_import(
             job.encoding = tally.extra.get("encoding", "")
             job.error_code = job.error_zh = job.error_en = ""
             job.finished_at = utcnow()
+            if tally.lines_added or tally.customers_added:
+                bump_data_version(session, shop_id)
             record(
                 session,
                 Actor(shop_id, "system", None, "import"),

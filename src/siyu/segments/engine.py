@@ -1,0 +1,191 @@
+"""Where segment queries run: DuckDB over the operational database (the embedded default), or directly
+on PostgreSQL. The SQL is written once, in the dialect PostgreSQL and DuckDB share; table names are
+placeholders (``{orders}``, ``{customers}`` …) and parameters are ``:name``.
+
+DuckDB keeps a per-shop columnar copy of the few columns segments read, rebuilt when the shop's
+``data_version`` changes (every service that changes orders, customers, events or tags bumps it), so
+warm audience counts never rescan the row store. Beyond one machine the same SQL runs on Spark SQL
+(see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from siyu.shops.models import Shop
+
+TABLES: dict[str, str] = {
+    "orders": "SELECT id, shop_id, customer_id, ordered_at, is_paid, paid_fen, channel FROM {src}.orders",
+    "order_lines": "SELECT order_id, shop_id, sku, quantity FROM {src}.order_lines",
+    "products": "SELECT shop_id, sku, category FROM {src}.products",
+    "customers": (
+        "SELECT id, shop_id, account, name, gender, birthday, province, city, phone_masked, source_channel, "
+        "follows_shop, is_member, member_since, created_at FROM {src}.customers"
+    ),
+    "customer_events": "SELECT shop_id, customer_id, kind, \"at\" FROM {src}.customer_events",
+    "customer_tags": "SELECT shop_id, tag_id, customer_id FROM {src}.customer_tags",
+}
+_BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+class SegmentEngine(Protocol):
+    name: str
+
+    def run(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]: ...
+
+
+def render(sql: str, tables: dict[str, str]) -> str:
+    return sql.format(**tables)
+
+
+class PostgresEngine:
+    """The SQL straight on PostgreSQL, inside the caller's transaction (sees its uncommitted rows)."""
+
+    name = "postgresql"
+
+    def run(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rendered = render(sql, {t: t for t in TABLES})
+        return [tuple(r) for r in session.execute(text(rendered), params)]
+
+
+@dataclass
+class _Copy:
+    version: int
+    schema: str
+
+
+class DuckDBEngine:
+    """DuckDB reading the operational database through its sqlite / postgres extension (read-only)."""
+
+    name = "duckdb"
+
+    def __init__(self, engine: Engine, pg_schema: str = "public") -> None:
+        import duckdb
+
+        self._lock = threading.Lock()
+        self._copies: dict[int, _Copy] = {}
+        url = make_url(engine.url.render_as_string(hide_password=False))
+        self._con = duckdb.connect(
+            config={
+                "extension_directory": _extension_dir(),
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "threads": 2,
+            }
+        )
+        if url.get_backend_name() == "sqlite":
+            self._con.execute("LOAD sqlite")
+            path = Path(url.database or "").resolve()
+            self._con.execute(f"ATTACH '{_quote(str(path))}' AS op (TYPE sqlite, READ_ONLY)")
+            self._source = "op"
+        else:
+            self._con.execute("LOAD postgres")
+            dsn = " ".join(
+                f"{k}={_quote(str(v))}"
+                for k, v in (
+                    ("host", url.host),
+                    ("port", url.port),
+                    ("dbname", url.database),
+                    ("user", url.username),
+                    ("password", url.password),
+                )
+                if v
+            )
+            self._con.execute(f"ATTACH '{dsn}' AS op (TYPE postgres, READ_ONLY)")
+            self._source = f"op.{pg_schema}"
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _copy_for(self, session: Session, shop_id: int) -> str:
+        version = session.scalar(text("SELECT data_version FROM shops WHERE id = :id"), {"id": shop_id})
+        version = int(version or 0)
+        with self._lock:
+            current = self._copies.get(shop_id)
+            if current is not None and current.version == version:
+                return current.schema
+            schema = f"shop_{shop_id}_v{version}"
+            cursor = self._con.cursor()
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            for table, select in TABLES.items():
+                query = select.format(src=self._source)
+                cursor.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS {query} WHERE shop_id = {int(shop_id)}")
+            if current is not None:
+                cursor.execute(f"DROP SCHEMA IF EXISTS {current.schema} CASCADE")
+            self._copies[shop_id] = _Copy(version, schema)
+            return schema
+
+    def run(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        schema = self._copy_for(session, shop_id)
+        return self._execute(render(sql, {t: f"{schema}.{t}" for t in TABLES}), params)
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        used = set(_BIND.findall(sql))  # DuckDB refuses parameters the statement does not use
+        rendered = _BIND.sub(r"$\1", sql)
+        cursor = self._con.cursor()
+        return [tuple(r) for r in cursor.execute(rendered, {k: v for k, v in params.items() if k in used}).fetchall()]
+
+    def run_direct(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The SQL over the operational tables themselves (no copy): what a cold first query costs."""
+        return self._execute(render(sql, {t: f"{self._source}.{t}" for t in TABLES}), params)
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def _extension_dir() -> str:
+    import duckdb_ext
+
+    return str(Path(next(iter(duckdb_ext.__path__))) / "extensions")
+
+
+_ENGINES: dict[str, SegmentEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def engine_for(session: Session, mode: str = "auto") -> SegmentEngine:
+    """The segment engine for the session's database (one DuckDB per database per process)."""
+    bind = session.get_bind()
+    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    dialect = engine.dialect.name
+    if mode == "postgresql" or (mode == "auto" and dialect == "postgresql"):
+        return PostgresEngine()
+    schema = str(session.scalar(text("SELECT current_schema()"))) if dialect == "postgresql" else ""
+    key = f"{engine.url.render_as_string(hide_password=False)}#{schema}"
+    with _ENGINES_LOCK:
+        found = _ENGINES.get(key)
+        if found is None:
+            found = DuckDBEngine(engine, pg_schema=schema or "public")
+            _ENGINES[key] = found
+        return found
+
+
+def forget_engines() -> None:
+    """Close cached DuckDB connections (tests and shutdown)."""
+    with _ENGINES_LOCK:
+        for found in _ENGINES.values():
+            if isinstance(found, DuckDBEngine):
+                found.close()
+        _ENGINES.clear()
+
+
+def bump_data_version(session: Session, shop_id: int) -> None:
+    """Mark the shop's analytics data as changed (call in the same transaction as the change)."""
+    session.execute(text("UPDATE shops SET data_version = data_version + 1 WHERE id = :id"), {"id": shop_id})
+
+
+def rows_as_dicts(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, r, strict=True)) for r in rows]
+
+
+__all__ = ["DuckDBEngine", "PostgresEngine", "SegmentEngine", "Shop", "bump_data_version", "engine_for"]
