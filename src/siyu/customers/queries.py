@@ -54,6 +54,24 @@ def _filtered(shop_id: int, flt: CustomerFilter) -> Select[Any]:
         stmt = stmt.where(Customer.is_member == flt.is_member)
     if flt.follows_shop is not None:
         stmt = stmt.where(Customer.follows_shop == flt.follows_shop)
+    if flt.snapshot_id is not None:
+        from siyu.segments.models import AudienceMember
+
+        stmt = stmt.where(
+            Customer.id.in_(
+                select(AudienceMember.customer_id).where(
+                    AudienceMember.shop_id == shop_id, AudienceMember.snapshot_id == flt.snapshot_id
+                )
+            )
+        )
+    if flt.tag_id is not None:
+        from siyu.segments.models import CustomerTag
+
+        stmt = stmt.where(
+            Customer.id.in_(
+                select(CustomerTag.customer_id).where(CustomerTag.shop_id == shop_id, CustomerTag.tag_id == flt.tag_id)
+            )
+        )
     if flt.has_paid_order is not None:
         paid = exists().where(and_(Order.customer_id == Customer.id, Order.is_paid.is_(True)))
         stmt = stmt.where(paid if flt.has_paid_order else ~paid)

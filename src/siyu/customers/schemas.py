@@ -17,6 +17,8 @@ class CustomerFilter(BaseModel):
     is_member: bool | None = None
     follows_shop: bool | None = None
     has_paid_order: bool | None = None
+    snapshot_id: int | None = Field(default=None, description="only members of this audience snapshot")
+    tag_id: int | None = Field(default=None, description="only customers carrying this tag")
 
 
 class CustomerRow(BaseModel):

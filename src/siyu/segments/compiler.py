@@ -134,7 +134,7 @@ class AudienceCompiler:
             self.windows.add(c.days)
             return (
                 f"f.customer_id IN (SELECT e.customer_id FROM {{customer_events}} e WHERE e.shop_id = :shop_id "
-                f"AND e.kind = 'add_to_cart' AND e.\"at\" >= :cutoff_{c.days} AND e.\"at\" < :as_of) "
+                f'AND e.kind = \'add_to_cart\' AND e."at" >= :cutoff_{c.days} AND e."at" < :as_of) '
                 f"AND COALESCE(ow_{c.days}.n, 0) = 0"
             )
         if isinstance(c, Bought):

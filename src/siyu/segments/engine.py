@@ -31,7 +31,7 @@ TABLES: dict[str, str] = {
         "SELECT id, shop_id, account, name, gender, birthday, province, city, phone_masked, source_channel, "
         "follows_shop, is_member, member_since, created_at FROM {src}.customers"
     ),
-    "customer_events": "SELECT shop_id, customer_id, kind, \"at\" FROM {src}.customer_events",
+    "customer_events": 'SELECT shop_id, customer_id, kind, "at" FROM {src}.customer_events',
     "customer_tags": "SELECT shop_id, tag_id, customer_id FROM {src}.customer_tags",
 }
 _BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
