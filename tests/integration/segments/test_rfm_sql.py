@@ -157,7 +157,7 @@ def test_cancelled_zero_spend_and_out_of_window_orders_are_not_purchases(
 
 
 def test_settings_change_the_split(seg: SegmentWorld, tiny: tuple[int, dict[str, int]]) -> None:
-    shop, ids = tiny
+    shop, _ids = tiny
     custom = RfmSettings(split_mode="custom", r_high_max_days=10, f_high_min=1, m_high_min_fen=2_000)
     with transaction(seg.factory) as session:
         report = rfm.rfm_report(session, shop_id=shop, as_of=AS_OF, settings=custom)
