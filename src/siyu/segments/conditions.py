@@ -237,7 +237,9 @@ def _build(raw: Any, where: str, depth: int) -> Node:
         if key == "not":
             return Not(not_=_build(children, f"{where}.not", depth + 1))
         if not isinstance(children, list) or not children:
-            raise InvalidAudience(f"{where}.{key} 是空的条件组", f"{where}.{key} is an empty group", where=where)
+            raise InvalidAudience(
+                f"{where}.{key} 是空的条件组", f"{where}.{key} is an empty group", where=f"{where}.{key}"
+            )
         if len(children) > 50:
             raise InvalidAudience(f"{where}.{key} 超过 50 个条件", f"{where}.{key} has more than 50 items", where=where)
         nodes = [_build(child, f"{where}.{key}[{i}]", depth + 1) for i, child in enumerate(children)]
