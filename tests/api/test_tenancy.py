@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.models import AuditEntry
 from siyu.customers.models import Customer
+from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, Tag
 from siyu.shops.domain import VIEWER_PERMISSIONS
 from siyu.shops.models import ApiToken, Staff
 from tests.api.conftest import bearer
@@ -45,16 +46,32 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
     make_token(db, b)
     token_b = db.scalars(select(ApiToken).where(ApiToken.shop_id == b.shop.id)).one()
     db.commit()
+    audience_b = Audience(shop_id=b.shop.id, name=SECRET_OF_B, definition={"field": "city", "values": ["x"]})
+    tag_b = Tag(shop_id=b.shop.id, name=SECRET_OF_B, kind="manual")
+    db.add_all([audience_b, tag_b])
+    db.flush()
+    snapshot_b = AudienceSnapshot(
+        shop_id=b.shop.id, audience_id=audience_b.id, name=SECRET_OF_B, origin={}, member_count=1
+    )
+    db.add(snapshot_b)
+    db.flush()
+    db.add(AudienceMember(snapshot_id=snapshot_b.id, customer_id=customer_b.id, shop_id=b.shop.id))
+    db.commit()
     job_b = import_file(sessions, b.shop.id, write_csv(tmp_path / "b.csv", [line(account=SECRET_OF_B + "_2")]))
     token_a = make_token(db, a)
     viewer_a = make_token(db, a, list(VIEWER_PERMISSIONS))
     db.commit()
-    return Tenants(
-        token_a,
-        viewer_a,
-        {"customer_id": customer_b.id, "job_id": job_b.id, "staff_id": staff_b.id, "token_id": token_b.id},
-        b.shop.id,
-    )
+    ids = {
+        "customer_id": customer_b.id,
+        "job_id": job_b.id,
+        "staff_id": staff_b.id,
+        "token_id": token_b.id,
+        "audience_id": audience_b.id,
+        "snapshot_id": snapshot_b.id,
+        "tag_id": tag_b.id,
+        "batch": 1,
+    }
+    return Tenants(token_a, viewer_a, ids, b.shop.id)
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -70,6 +87,20 @@ def plausible_body(method: str, path: str) -> dict[str, Any]:
         return {"json": {"permissions": ["staff:manage"], "is_active": False}}
     if path.endswith("/tokens") and method == "POST":
         return {"json": {"name": "intruder", "permissions": ["customers:view"]}}
+    if path.endswith("/audiences") and method == "POST":
+        return {"json": {"name": "intruder", "definition": {"field": "city", "values": ["x"]}}}
+    if path.endswith("/audiences/{audience_id}") and method == "PATCH":
+        return {"json": {"name": "renamed"}}
+    if path.endswith("/audiences/combine"):
+        return {"json": {"op": "union", "left": {"snapshot": 1}, "right": {"snapshot": 1}, "name": "x"}}
+    if path.endswith("/tags") and method == "POST":
+        return {"json": {"name": "intruder"}}
+    if "/members" in path:
+        return {"json": {"customer_ids": [1]}}
+    if path.endswith("/segments/settings"):
+        return {"json": {}}
+    if path.endswith("/audiences/count"):
+        return {"json": {"definition": {"field": "city", "values": ["x"]}}}
     if path.endswith("/imports/orders"):
         return {"files": {"file": ("o.csv", ",".join(line()).encode("gb18030"), "text/csv")}}
     return {}
@@ -90,7 +121,7 @@ def test_every_route_with_an_id_refuses_another_shops_ids(
         assert response.status_code == 404, (method, url, response.status_code, response.text)
         assert SECRET_OF_B not in response.text
         checked += 1
-    assert checked >= 5
+    assert checked >= 15
     db.expire_all()
     assert db.get_one(Staff, tenants.ids_b["staff_id"]).permissions == staff_before
     assert db.get_one(ApiToken, tenants.ids_b["token_id"]).revoked_at is None
@@ -110,12 +141,21 @@ def test_list_and_export_routes_show_only_the_callers_shop(client: TestClient, a
 def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: Tenants, db: Session) -> None:
     audit_before = db.scalar(select(func.count()).select_from(AuditEntry))
     customers_before = db.scalar(select(func.count()).select_from(Customer))
-    own_ids = {"customer_id": 1, "job_id": 1, "staff_id": 1, "token_id": 1}
+    own_ids = {
+        "customer_id": 1,
+        "job_id": 1,
+        "staff_id": 1,
+        "token_id": 1,
+        "audience_id": 1,
+        "snapshot_id": 1,
+        "tag_id": 1,
+        "batch": 1,
+    }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing
     for method, path in changing:
-        if path.endswith("reveal-phone"):
-            continue  # not a change, but a sensitive read: a viewer lacks customers:phone as well
+        if path.endswith(("reveal-phone", "/audiences/count")):
+            continue  # reads sent as POST (a sensitive read, and a count of a definition in the body)
         response = client.request(
             method, path.format(**own_ids), headers=bearer(tenants.viewer_a), **plausible_body(method, path)
         )
@@ -141,3 +181,26 @@ def test_a_revoked_token_stops_working(client: TestClient, db: Session) -> None:
     assert client.get("/api/v1/customers", headers=bearer(token)).status_code == 200
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=bearer(token)).status_code == 200
     assert client.get("/api/v1/customers", headers=bearer(token)).status_code == 401
+
+
+def test_ids_of_another_shop_inside_request_bodies_are_refused_or_ignored(
+    client: TestClient, tenants: Tenants, db: Session
+) -> None:
+    snapshot_b, customer_b = tenants.ids_b["snapshot_id"], tenants.ids_b["customer_id"]
+    combined = client.post(
+        "/api/v1/audiences/combine",
+        headers=bearer(tenants.token_a),
+        json={"op": "union", "left": {"snapshot": snapshot_b}, "right": {"snapshot": snapshot_b}, "name": "steal"},
+    )
+    assert combined.status_code == 404
+    tag = client.post("/api/v1/tags", headers=bearer(tenants.token_a), json={"name": "mine"}).json()
+    via_snapshot = client.post(
+        f"/api/v1/tags/{tag['id']}/members", headers=bearer(tenants.token_a), json={"snapshot_id": snapshot_b}
+    )
+    assert via_snapshot.status_code == 404
+    via_ids = client.post(
+        f"/api/v1/tags/{tag['id']}/members",
+        headers=bearer(tenants.token_a),
+        json={"customer_ids": [customer_b], "accounts": [SECRET_OF_B]},
+    )
+    assert via_ids.json() == {"added": 0, "unknown_accounts": [SECRET_OF_B], "member_count": 0}

@@ -362,17 +362,13 @@ def tag_customers(session: Session, *, by: Principal, tag_id: int, customer_ids:
 def tag_accounts(session: Session, *, by: Principal, tag_id: int, accounts: list[str]) -> tuple[int, list[str]]:
     """Bulk tagging from an uploaded list of JD accounts; returns (added, accounts not found)."""
     names = sorted({a.strip() for a in accounts if a.strip()})
-    found = (
-        dict(
-            session.execute(
-                select(Customer.account, Customer.id).where(Customer.shop_id == by.shop_id, Customer.account.in_(names))
-            )
-            .tuples()
-            .all()
+    found: dict[str, int] = {}
+    for start in range(0, len(names), 5_000):
+        part = names[start : start + 5_000]
+        rows = session.execute(
+            select(Customer.account, Customer.id).where(Customer.shop_id == by.shop_id, Customer.account.in_(part))
         )
-        if names
-        else {}
-    )
+        found.update({account: cid for account, cid in rows})
     added = tag_customers(session, by=by, tag_id=tag_id, customer_ids=list(found.values())) if found else 0
     return added, [a for a in names if a not in found]
 
