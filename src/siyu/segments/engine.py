@@ -107,8 +107,14 @@ class DuckDBEngine:
         self._con.close()
 
     def _copy_for(self, session: Session, shop_id: int) -> str:
-        version = session.scalar(text("SELECT data_version FROM shops WHERE id = :id"), {"id": shop_id})
-        version = int(version or 0)
+        # The version is read from the same committed state the copy is made from, never through the caller's
+        # session: a version bumped inside an uncommitted transaction must not label a copy without its data.
+        found = (
+            self._con.cursor()
+            .execute(f"SELECT data_version FROM {self._source}.shops WHERE id = {int(shop_id)}")
+            .fetchall()
+        )
+        version = int(found[0][0]) if found else 0
         with self._lock:
             current = self._copies.get(shop_id)
             if current is not None and current.version == version:

@@ -408,7 +408,9 @@ def _after_tagging(session: Session, by: Principal, tag: Tag, change: int, detai
     return abs(change)
 
 
-def refresh_rule_tag(session: Session, *, by: Principal, tag_id: int, as_of: datetime | None = None) -> Tag:
+def refresh_rule_tag(
+    session: Session, *, by: Principal, tag_id: int, as_of: datetime | None = None, bump: bool = True
+) -> Tag:
     """Recompute a rule tag's members from its rule (on demand, and nightly by `siyu tags refresh`)."""
     tag = get_tag(session, shop_id=by.shop_id, tag_id=tag_id)
     if tag.kind != "rule" or tag.rule is None:
@@ -424,7 +426,8 @@ def refresh_rule_tag(session: Session, *, by: Principal, tag_id: int, as_of: dat
         [(by.shop_id, tag.id, cid, now) for cid in ids],
     )
     tag.member_count, tag.refreshed_at = len(ids), utcnow()
-    bump_data_version(session, by.shop_id)
+    if bump:
+        bump_data_version(session, by.shop_id)
     record(session, by.actor, "tag.refresh", "tag", tag.id, before={"members": before}, after={"members": len(ids)})
     return tag
 
@@ -433,7 +436,10 @@ def refresh_rule_tags(session: Session, *, by: Principal, as_of: datetime | None
     """Every rule tag of the shop, in name order (rules that read other tags see the earlier results
     only after the next refresh)."""
     tags = [t for t in list_tags(session, shop_id=by.shop_id) if t.kind == "rule"]
-    return [refresh_rule_tag(session, by=by, tag_id=t.id, as_of=as_of) for t in tags]
+    refreshed = [refresh_rule_tag(session, by=by, tag_id=t.id, as_of=as_of, bump=False) for t in tags]
+    if refreshed:
+        bump_data_version(session, by.shop_id)  # once: every rule read the same state
+    return refreshed
 
 
 # The tag dimensions of the private-domain plan [P]: importance, product type, spending power, purchase

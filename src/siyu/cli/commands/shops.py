@@ -44,7 +44,7 @@ def list_shops() -> None:
             console.print(f"#{shop.id}  {shop.code}  {shop.name}  {shop.timezone}")
 
 
-def _main_principal(session: Session, shop_code: str) -> services.Principal:
+def main_principal(session: Session, shop_code: str) -> services.Principal:
     shop_id = shop_id_for(session, shop_code)
     main = session.scalar(select(Staff).where(Staff.shop_id == shop_id, Staff.is_main.is_(True)))
     if main is None:
@@ -64,7 +64,7 @@ def create_staff(
     grants = list(permission) + (list(VIEWER_PERMISSIONS) if viewer else [])
     try:
         with transaction(sessions(), write=True) as session:
-            by = _main_principal(session, shop)
+            by = main_principal(session, shop)
             staff = services.create_sub_account(
                 session, by=by, username=username, display_name=username, password=password, permissions=grants
             )
@@ -86,7 +86,7 @@ def create_token(
     grants = list(ALL_PERMISSIONS) if all_permissions else list(permission)
     try:
         with transaction(sessions(), write=True) as session:
-            by = _main_principal(session, shop)
+            by = main_principal(session, shop)
             _token, clear = services.create_api_token(session, by=by, name=name, permissions=grants)
     except DomainError as exc:
         raise fail(exc) from exc
