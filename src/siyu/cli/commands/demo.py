@@ -8,10 +8,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.cli.context import console, engine, fail, sessions
 from siyu.core.errors import DomainError
+from siyu.customers.models import Product
 from siyu.db import transaction
 from siyu.shops import services
 from siyu.shops.domain import VIEWER_PERMISSIONS
@@ -58,6 +59,23 @@ def _print_logins(logins: list[str]) -> None:
     for username in logins:
         role = "只读子账号 / read-only sub-account" if username.endswith(":viewer") else "主账号 / main account"
         console.print(f"  {role}: [bold]{username}[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
+
+
+def _standard_tags(factory: sessionmaker[Session], shop_id: int) -> int:
+    """Give the demo shop the ready-made rule tags (one per category too), computed on the new data."""
+    from siyu.segments import services as segments
+
+    with transaction(factory, write=True) as session:
+        main = session.scalars(select(Staff).where(Staff.shop_id == shop_id, Staff.is_main.is_(True))).one()
+        by = services.principal_for_staff(main)
+        categories = list(
+            session.scalars(
+                select(Product.category).where(Product.shop_id == shop_id, Product.category != "").distinct()
+            )
+        )
+        segments.install_standard_tags(session, by=by, categories=sorted(categories))
+    with transaction(factory, write=True) as session:
+        return len(segments.refresh_rule_tags(session, by=by))
 
 
 def demo(
@@ -125,6 +143,7 @@ def demo(
             )
         except DomainError as exc:
             raise fail(exc) from exc
+    tags = _standard_tags(factory, shop_id)
     seconds = time.perf_counter() - started
     table = Table(title=f"演示店铺 / demo shop「{shop}」", show_header=False)
     for zh_en, value in (
@@ -133,6 +152,7 @@ def demo(
         ("新增订单行 / order lines added", tally.lines),
         ("行为事件 / behaviour events", tally.events),
         ("新增商品 / products added", tally.products),
+        ("规则标签 / rule tags", tags),
     ):
         table.add_row(zh_en, f"{value:,}")
     table.add_row("用时 / time", f"{seconds:.1f} s")
