@@ -10,6 +10,7 @@ warm audience counts never rescan the row store. Beyond one machine the same SQL
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ TABLES: dict[str, str] = {
     "customer_events": 'SELECT shop_id, customer_id, kind, "at" FROM {src}.customer_events',
     "customer_tags": "SELECT shop_id, tag_id, customer_id FROM {src}.customer_tags",
 }
+FACTS_KEPT = 3  # per copy: a few settings/minutes at most (each is one row per customer)
 _BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 
@@ -73,6 +75,7 @@ class DuckDBEngine:
 
         self._lock = threading.Lock()
         self._copies: dict[int, _Copy] = {}
+        self._facts: dict[str, list[str]] = {}
         url = make_url(engine.url.render_as_string(hide_password=False))
         self._con = duckdb.connect(
             config={
@@ -129,6 +132,28 @@ class DuckDBEngine:
                 cursor.execute(f"DROP SCHEMA IF EXISTS {current.schema} CASCADE")
             self._copies[shop_id] = _Copy(version, schema)
             return schema
+
+    def materialized(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> str:
+        """Keep the result of ``sql`` as a table beside the shop's copy and return its name.
+
+        Used for the per-customer facts that every audience count starts from: computing them once per
+        data version, settings and minute makes the counts that follow (the builder's live count) cheap.
+        """
+        schema = self._copy_for(session, shop_id)
+        key = hashlib.sha1((sql + repr(sorted(params.items(), key=lambda kv: kv[0]))).encode()).hexdigest()[:16]
+        name = f"{schema}.facts_{key}"
+        with self._lock:
+            kept = self._facts.setdefault(schema, [])
+            if name in kept:
+                return name
+            rendered = render(sql, {t: f"{schema}.{t}" for t in TABLES})
+            used = set(_BIND.findall(rendered))
+            statement = "CREATE OR REPLACE TABLE " + name + " AS " + _BIND.sub(r"$\1", rendered)
+            self._con.cursor().execute(statement, {k: v for k, v in params.items() if k in used})
+            kept.append(name)
+            while len(kept) > FACTS_KEPT:
+                self._con.cursor().execute(f"DROP TABLE IF EXISTS {kept.pop(0)}")
+            return name
 
     def run(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         schema = self._copy_for(session, shop_id)

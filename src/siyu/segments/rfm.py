@@ -81,7 +81,8 @@ def load_settings(session: Session, shop_id: int) -> tuple[RfmSettings, StageSet
 
 def moment_for(session: Session, shop_id: int, as_of: datetime | None = None) -> Moment:
     shop = session.get_one(Shop, shop_id)
-    return Moment.of(as_of or utcnow(), shop.timezone)
+    # "now" is taken to the minute: repeated questions within a minute share cached facts
+    return Moment.of(as_of or utcnow().replace(second=0, microsecond=0), shop.timezone)
 
 
 def _params(shop_id: int, moment: Moment, settings: RfmSettings) -> dict[str, Any]:
