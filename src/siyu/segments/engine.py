@@ -10,6 +10,7 @@ warm audience counts never rescan the row store. Beyond one machine the same SQL
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
@@ -65,18 +66,16 @@ class _Copy:
     schema: str
 
 
-class DuckDBEngine:
+class _DuckCore:
     """DuckDB reading the operational database through its sqlite / postgres extension (read-only)."""
 
-    name = "duckdb"
-
-    def __init__(self, engine: Engine, pg_schema: str = "public") -> None:
+    def __init__(self, url_text: str, pg_schema: str = "public") -> None:
         import duckdb
 
         self._lock = threading.Lock()
         self._copies: dict[int, _Copy] = {}
         self._facts: dict[str, list[str]] = {}
-        url = make_url(engine.url.render_as_string(hide_password=False))
+        url = make_url(url_text)
         self._con = duckdb.connect(
             config={
                 "extension_directory": _extension_dir(),
@@ -109,7 +108,7 @@ class DuckDBEngine:
     def close(self) -> None:
         self._con.close()
 
-    def _copy_for(self, session: Session, shop_id: int) -> str:
+    def copy_for(self, shop_id: int) -> str:
         # The version is read from the same committed state the copy is made from, never through the caller's
         # session: a version bumped inside an uncommitted transaction must not label a copy without its data.
         found = (
@@ -133,13 +132,13 @@ class DuckDBEngine:
             self._copies[shop_id] = _Copy(version, schema)
             return schema
 
-    def materialized(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> str:
+    def materialized(self, shop_id: int, sql: str, params: dict[str, Any]) -> str:
         """Keep the result of ``sql`` as a table beside the shop's copy and return its name.
 
         Used for the per-customer facts that every audience count starts from: computing them once per
         data version, settings and minute makes the counts that follow (the builder's live count) cheap.
         """
-        schema = self._copy_for(session, shop_id)
+        schema = self.copy_for(shop_id)
         key = hashlib.sha1((sql + repr(sorted(params.items(), key=lambda kv: kv[0]))).encode()).hexdigest()[:16]
         name = f"{schema}.facts_{key}"
         with self._lock:
@@ -155,8 +154,8 @@ class DuckDBEngine:
                 self._con.cursor().execute(f"DROP TABLE IF EXISTS {kept.pop(0)}")
             return name
 
-    def run(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        schema = self._copy_for(session, shop_id)
+    def run(self, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        schema = self.copy_for(shop_id)
         return self._execute(render(sql, {t: f"{schema}.{t}" for t in TABLES}), params)
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -168,6 +167,112 @@ class DuckDBEngine:
     def run_direct(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The SQL over the operational tables themselves (no copy): what a cold first query costs."""
         return self._execute(render(sql, {t: f"{self._source}.{t}" for t in TABLES}), params)
+
+
+class SegmentEngineError(RuntimeError):
+    """The analytics process failed a query (the message carries DuckDB's own)."""
+
+
+def _serve(connection: Any, url_text: str, pg_schema: str) -> None:
+    """The analytics process: one DuckDB, answering (method, args) requests until told to stop."""
+    core = _DuckCore(url_text, pg_schema)
+    while True:
+        try:
+            method, args = connection.recv()
+        except EOFError:
+            return
+        if method == "close":
+            core.close()
+            connection.send(("ok", None))
+            return
+        try:
+            connection.send(("ok", getattr(core, method)(*args)))
+        except Exception as exc:  # sent back and raised in the caller
+            connection.send(("err", f"{type(exc).__name__}: {exc}"))
+
+
+class _ProcessCore:
+    """A :class:`_DuckCore` in its own process.
+
+    Two copies of the SQLite library in one process must never open the same database: POSIX locks
+    are per process, so DuckDB's bundled SQLite closing the file would silently drop the locks of
+    Python's sqlite3, and its clean-up of the WAL index crashes the other (SIGBUS, seen here). In a
+    separate process DuckDB is just another SQLite reader, which WAL mode is made for.
+    """
+
+    def __init__(self, url_text: str, pg_schema: str) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(child, url_text, pg_schema), daemon=True, name="siyu-analytics"
+        )
+        self._process.start()
+        child.close()
+
+    def _call(self, method: str, *args: Any) -> Any:
+        with self._lock:
+            if not self._process.is_alive():
+                raise SegmentEngineError("the analytics process has stopped")
+            self._pipe.send((method, args))
+            status, value = self._pipe.recv()
+        if status == "err":
+            raise SegmentEngineError(value)
+        return value
+
+    def run(self, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._call("run", shop_id, sql, params)
+        return rows
+
+    def materialized(self, shop_id: int, sql: str, params: dict[str, Any]) -> str:
+        return str(self._call("materialized", shop_id, sql, params))
+
+    def run_direct(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._call("run_direct", sql, params)
+        return rows
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            with contextlib.suppress(SegmentEngineError, OSError, EOFError):
+                self._call("close")
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+        self._pipe.close()
+
+
+class DuckDBEngine:
+    """The embedded analytics engine: DuckDB over the operational database (read-only).
+
+    On SQLite it runs in a separate process (see :class:`_ProcessCore`); on PostgreSQL in-process.
+    """
+
+    name = "duckdb"
+
+    def __init__(self, engine: Engine, pg_schema: str = "public") -> None:
+        url_text = engine.url.render_as_string(hide_password=False)
+        self._core: _DuckCore | _ProcessCore
+        if engine.dialect.name == "sqlite":
+            database = make_url(url_text).database or ""
+            url_text = make_url(url_text).set(database=str(Path(database).resolve())).render_as_string(False)
+            self._core = _ProcessCore(url_text, pg_schema)
+        else:
+            self._core = _DuckCore(url_text, pg_schema)
+
+    def run(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._core.run(shop_id, sql, params)
+
+    def materialized(self, session: Session, shop_id: int, sql: str, params: dict[str, Any]) -> str:
+        """Keep the result of ``sql`` as a table beside the shop's copy (see _DuckCore.materialized)."""
+        return self._core.materialized(shop_id, sql, params)
+
+    def run_direct(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._core.run_direct(sql, params)
+
+    def close(self) -> None:
+        self._core.close()
 
 
 def _quote(value: str) -> str:

@@ -32,17 +32,23 @@ class Shop:
     by: Principal
 
 
-@pytest.fixture
-def shop(database: Database) -> Iterator[Shop]:
+@pytest.fixture(scope="module")
+def committed(database: Database) -> Iterator[sessionmaker[Session]]:
+    """One committed database for the module (the segment engine reads committed data)."""
     engine = database.new_engine()
     migrate.upgrade(engine)
-    factory = session_factory(engine)
-    with transaction(factory, write=True) as session:
-        made = make_shop(session)
-        world = populate(session, made.shop.id, seed=3, customers=70)
-    yield Shop(factory, world, made.principal)
+    yield session_factory(engine)
     forget_engines()
     database.drop(engine)
+
+
+@pytest.fixture
+def shop(committed: sessionmaker[Session]) -> Shop:
+    """A fresh shop per test, in the module's database."""
+    with transaction(committed, write=True) as session:
+        made = make_shop(session)
+        world = populate(session, made.shop.id, seed=3, customers=70)
+    return Shop(committed, world, made.principal)
 
 
 def expected(shop: Shop, definition: dict[str, object]) -> list[int]:
