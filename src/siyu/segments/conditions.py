@@ -258,9 +258,39 @@ def _build(raw: Any, where: str, depth: int) -> Node:
         names = [str(p) for p in first.get("loc", ()) if isinstance(p, str) and p != field and "[" not in p]
         at = f"{where}.{names[-1]}" if names else where
         message = first.get("msg", "").removeprefix("Value error, ")
+        zh = _zh_reason(first) or message
         raise InvalidAudience(
-            f"条件「{field}」不正确（{at}）：{message}", f"invalid '{field}' condition at {at}: {message}", where=at
+            f"条件「{field}」不正确（{at}）：{zh}", f"invalid '{field}' condition at {at}: {message}", where=at
         ) from exc
+
+
+def _zh_reason(error: Any) -> str:
+    """pydantic's reason in Chinese for the kinds of mistakes an audience definition meets."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    expected = ctx.get("expected", "")
+    reasons = {
+        "missing": "缺少必填项",
+        "extra_forbidden": "不认识的键",
+        "int_parsing": "应为整数",
+        "int_type": "应为整数",
+        "bool_parsing": "应为 true 或 false",
+        "bool_type": "应为 true 或 false",
+        "string_type": "应为文本",
+        "list_type": "应为列表",
+        "literal_error": f"只能是 {expected}",
+        "too_short": f"至少需要 {ctx.get('min_length', 1)} 项",
+        "too_long": f"最多 {ctx.get('max_length', '')} 项",
+        "greater_than_equal": f"不能小于 {ctx.get('ge', '')}",
+        "less_than_equal": f"不能大于 {ctx.get('le', '')}",
+    }
+    if kind == "value_error":
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        if message.startswith("unknown "):
+            return "包含未知的取值：" + message.split(";", 1)[0].removeprefix("unknown ")
+        if message.startswith("months"):
+            return "月份只能是 1–12"
+    return reasons.get(kind, "")
 
 
 def dump_definition(node: Node) -> dict[str, Any]:

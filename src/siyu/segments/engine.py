@@ -198,6 +198,9 @@ class _ProcessCore:
     are per process, so DuckDB's bundled SQLite closing the file would silently drop the locks of
     Python's sqlite3, and its clean-up of the WAL index crashes the other (SIGBUS, seen here). In a
     separate process DuckDB is just another SQLite reader, which WAL mode is made for.
+
+    The process is started with "spawn": a script that calls segment services at import time must
+    keep that code under ``if __name__ == "__main__":`` (the child imports the main module).
     """
 
     def __init__(self, url_text: str, pg_schema: str) -> None:

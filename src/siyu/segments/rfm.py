@@ -254,5 +254,10 @@ def stage_report(
         for code, zh, en in names:
             result.append(StageCount(kind, code, zh, en, counts.get((kind, code), 0)))
         if (kind, "") in counts:
-            result.append(StageCount(kind, "", "未购买", "no purchase", counts[(kind, "")]))
+            zh, en = (
+                ("统计周期内未购买", "no purchase in the RFM window")
+                if kind == "monetary"
+                else ("未购买", "no purchase")
+            )
+            result.append(StageCount(kind, "", zh, en, counts[(kind, "")]))
     return result

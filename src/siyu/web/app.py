@@ -31,7 +31,7 @@ def mount_console(app: FastAPI, *, static_dir: Path) -> None:
     app.add_exception_handler(LoginRequired, send_to_login)
     app.add_exception_handler(StarletteHTTPException, render_http_error)
 
-    from siyu.web.views import auth, customers, dashboard, imports, staff
+    from siyu.web.views import audiences, auth, customers, dashboard, imports, segments, staff, tags
 
-    for module in (auth, dashboard, customers, imports, staff):
+    for module in (auth, dashboard, customers, imports, segments, audiences, tags, staff):
         app.include_router(module.router, include_in_schema=False)

@@ -18,6 +18,9 @@ class NavEntry:
 NAV: tuple[NavEntry, ...] = (
     NavEntry("/", "Dashboard", "chart", "analytics:view"),
     NavEntry("/customers", "Customers", "users", "customers:view"),
+    NavEntry("/segments", "Segment analysis", "pie", "segments:view"),
+    NavEntry("/audiences", "Audience builder", "filter", "segments:view"),
+    NavEntry("/tags", "Tags", "tag", "segments:view"),
     NavEntry("/imports", "Order imports", "upload", "orders:view"),
     NavEntry("/staff", "Staff & permissions", "shield", "staff:view"),
     NavEntry("/tokens", "API tokens", "key", "staff:view"),

@@ -45,3 +45,10 @@ def test_nesting_is_limited() -> None:
     with pytest.raises(InvalidAudience) as caught:
         parse_definition(node)
     assert "nesting" in caught.value.en
+
+
+def test_reasons_are_given_in_chinese_too() -> None:
+    with pytest.raises(InvalidAudience) as caught:
+        parse_definition({"field": "city", "op": "in", "values": []})
+    assert caught.value.zh.endswith("至少需要 1 项")
+    assert "at least 1 item" in caught.value.en

@@ -20,11 +20,15 @@ from siyu.web.templating import is_htmx, render
 
 router = APIRouter()
 PAGE_SIZE = 50
-FILTER_KEYS = ("q", "city", "gender", "source", "member", "follows", "paid")
+FILTER_KEYS = ("q", "city", "gender", "source", "member", "follows", "paid", "snapshot", "tag")
 
 
 def _flag(value: str | None) -> bool | None:
     return {"1": True, "0": False}.get(value or "")
+
+
+def _id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 def read_filter(request: Request) -> tuple[CustomerFilter, dict[str, str]]:
@@ -38,12 +42,28 @@ def read_filter(request: Request) -> tuple[CustomerFilter, dict[str, str]]:
         "is_member": _flag(params["member"]),
         "follows_shop": _flag(params["follows"]),
         "has_paid_order": _flag(params["paid"]),
+        "snapshot_id": _id(params["snapshot"]),
+        "tag_id": _id(params["tag"]),
     }
     try:
         flt = CustomerFilter(**values)
     except ValidationError:
         flt = CustomerFilter()
     return flt, params
+
+
+def member_banner(request: Request, shop_id: int, flt: CustomerFilter) -> dict[str, Any] | None:
+    """Which snapshot or tag the list is narrowed to (another shop's id is a 404)."""
+    from siyu.segments import services as segments
+
+    with transaction(factory_of(request)) as session:
+        if flt.snapshot_id is not None:
+            snapshot = segments.get_snapshot(session, shop_id=shop_id, snapshot_id=flt.snapshot_id)
+            return {"kind": "snapshot", "name": snapshot.name, "back": "/audiences#snapshots"}
+        if flt.tag_id is not None:
+            tag = segments.get_tag(session, shop_id=shop_id, tag_id=flt.tag_id)
+            return {"kind": "tag", "name": tag.name, "back": f"/tags#tag-{tag.id}"}
+    return None
 
 
 def _cities(request: Request, shop_id: int) -> list[str]:
@@ -56,6 +76,7 @@ def customer_list(request: Request, console: ConsoleDep, page: int = 1) -> Respo
     """The customer list; htmx requests get only the results table."""
     console.require("customers:view")
     flt, params = read_filter(request)
+    banner = member_banner(request, console.shop.id, flt) if console.allows("segments:view") else None
     with transaction(factory_of(request)) as session:
         result = queries.list_customers(
             session, shop_id=console.shop.id, flt=flt, page=PageRequest(max(1, page), PAGE_SIZE)
@@ -66,6 +87,7 @@ def customer_list(request: Request, console: ConsoleDep, page: int = 1) -> Respo
         "params": params,
         "query": urlencode(active),
         "channels": SOURCE_CHANNELS,
+        "banner": banner,
     }
     if is_htmx(request) and request.headers.get("hx-target") == "results":
         return render(request, "customers/_results.html", console=console, **context)
