@@ -15,7 +15,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,7 +36,7 @@ TABLES: dict[str, str] = {
     "customer_events": 'SELECT shop_id, customer_id, kind, "at" FROM {src}.customer_events',
     "customer_tags": "SELECT shop_id, tag_id, customer_id FROM {src}.customer_tags",
 }
-FACTS_KEPT = 3  # per copy: a few settings/minutes at most (each is one row per customer)
+FACTS_KEPT = 6  # per copy: a few settings/minutes of facts and scored RFM (each is one row per customer)
 _BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 
@@ -64,6 +64,7 @@ class PostgresEngine:
 class _Copy:
     version: int
     schema: str
+    tables: set[str] = field(default_factory=set)
 
 
 class _DuckCore:
@@ -108,7 +109,8 @@ class _DuckCore:
     def close(self) -> None:
         self._con.close()
 
-    def copy_for(self, shop_id: int) -> str:
+    def copy_for(self, shop_id: int, needed: set[str] | None = None) -> str:
+        """The schema holding the shop's columnar copy, with at least the ``needed`` tables."""
         # The version is read from the same committed state the copy is made from, never through the caller's
         # session: a version bumped inside an uncommitted transaction must not label a copy without its data.
         found = (
@@ -117,20 +119,24 @@ class _DuckCore:
             .fetchall()
         )
         version = int(found[0][0]) if found else 0
+        needed = set(TABLES) if needed is None else needed
         with self._lock:
             current = self._copies.get(shop_id)
-            if current is not None and current.version == version:
-                return current.schema
-            schema = f"shop_{shop_id}_v{version}"
             cursor = self._con.cursor()
-            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            for table, select in TABLES.items():
-                query = select.format(src=self._source)
-                cursor.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS {query} WHERE shop_id = {int(shop_id)}")
-            if current is not None:
-                cursor.execute(f"DROP SCHEMA IF EXISTS {current.schema} CASCADE")
-            self._copies[shop_id] = _Copy(version, schema)
-            return schema
+            if current is None or current.version != version:
+                if current is not None:
+                    cursor.execute(f"DROP SCHEMA IF EXISTS {current.schema} CASCADE")
+                    self._facts.pop(current.schema, None)
+                current = _Copy(version, f"shop_{shop_id}_v{version}")
+                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {current.schema}")
+                self._copies[shop_id] = current
+            for table in sorted(needed - current.tables):  # copied on first use: RFM needs only orders
+                query = TABLES[table].format(src=self._source)
+                cursor.execute(
+                    f"CREATE OR REPLACE TABLE {current.schema}.{table} AS {query} WHERE shop_id = {int(shop_id)}"
+                )
+                current.tables.add(table)
+            return current.schema
 
     def materialized(self, shop_id: int, sql: str, params: dict[str, Any]) -> str:
         """Keep the result of ``sql`` as a table beside the shop's copy and return its name.
@@ -138,7 +144,7 @@ class _DuckCore:
         Used for the per-customer facts that every audience count starts from: computing them once per
         data version, settings and minute makes the counts that follow (the builder's live count) cheap.
         """
-        schema = self.copy_for(shop_id)
+        schema = self.copy_for(shop_id, _tables_in(sql))
         key = hashlib.sha1((sql + repr(sorted(params.items(), key=lambda kv: kv[0]))).encode()).hexdigest()[:16]
         name = f"{schema}.facts_{key}"
         with self._lock:
@@ -155,7 +161,7 @@ class _DuckCore:
             return name
 
     def run(self, shop_id: int, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        schema = self.copy_for(shop_id)
+        schema = self.copy_for(shop_id, _tables_in(sql))
         return self._execute(render(sql, {t: f"{schema}.{t}" for t in TABLES}), params)
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -276,6 +282,10 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._core.close()
+
+
+def _tables_in(sql: str) -> set[str]:
+    return {t for t in TABLES if "{" + t + "}" in sql}
 
 
 def _quote(value: str) -> str:

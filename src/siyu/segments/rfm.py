@@ -18,7 +18,7 @@ from siyu.segments.domain import (
     RfmSettings,
     StageSettings,
 )
-from siyu.segments.engine import SegmentEngine, engine_for
+from siyu.segments.engine import DuckDBEngine, SegmentEngine, engine_for
 from siyu.segments.errors import UnknownSegment
 from siyu.segments.models import SegmentSettings
 from siyu.segments.sql import Moment, facts_ctes, rfm_scored_ctes
@@ -89,6 +89,17 @@ def _params(shop_id: int, moment: Moment, settings: RfmSettings) -> dict[str, An
     return {"shop_id": shop_id, **moment.params(settings.window_days)}
 
 
+def _scored_source(
+    session: Session, shop_id: int, engine: SegmentEngine, settings: RfmSettings, moment: Moment, params: dict[str, Any]
+) -> tuple[str, str]:
+    """Where the scored buyers come from: a table DuckDB keeps (computed once for several questions), or
+    the CTEs themselves. Returns (relation, SQL prefix)."""
+    ctes = "WITH " + rfm_scored_ctes(settings, moment).strip()
+    if isinstance(engine, DuckDBEngine):
+        return engine.materialized(session, shop_id, ctes + "\nSELECT * FROM rfm_scored", params), ""
+    return "rfm_scored", ctes + "\n"
+
+
 def rfm_report(
     session: Session,
     *,
@@ -103,15 +114,13 @@ def rfm_report(
     moment = moment_for(session, shop_id, as_of)
     engine = engine or engine_for(session)
     params = _params(shop_id, moment, settings)
-    ctes = "WITH " + rfm_scored_ctes(settings, moment).strip()
+    source, head = _scored_source(session, shop_id, engine, settings, moment, params)
     by_segment = {
         code: (int(n), int(spend or 0), int(orders or 0))
         for code, n, spend, orders in engine.run(
             session,
             shop_id,
-            ctes
-            + """
-SELECT segment, COUNT(*), SUM(monetary_fen), SUM(frequency) FROM rfm_scored GROUP BY segment""",
+            head + f"SELECT segment, COUNT(*), SUM(monetary_fen), SUM(frequency) FROM {source} GROUP BY segment",
             params,
         )
     }
@@ -120,20 +129,13 @@ SELECT segment, COUNT(*), SUM(monetary_fen), SUM(frequency) FROM rfm_scored GROU
         for r, f, n, spend in engine.run(
             session,
             shop_id,
-            ctes
-            + """
-SELECT r_score, f_score, COUNT(*), SUM(monetary_fen) FROM rfm_scored GROUP BY r_score, f_score
-ORDER BY r_score, f_score""",
+            head + f"SELECT r_score, f_score, COUNT(*), SUM(monetary_fen) FROM {source} GROUP BY r_score, f_score "
+            "ORDER BY r_score, f_score",
             params,
         )
     ]
     averages = engine.run(
-        session,
-        shop_id,
-        ctes
-        + """
-SELECT AVG(recency_days), AVG(frequency), AVG(monetary_fen) FROM rfm_scored""",
-        params,
+        session, shop_id, head + f"SELECT AVG(recency_days), AVG(frequency), AVG(monetary_fen) FROM {source}", params
     )[0]
     buyers = sum(v[0] for v in by_segment.values())
     spend = sum(v[1] for v in by_segment.values())
@@ -211,17 +213,18 @@ def rfm_customers(
         "limit": int(limit),
         "offset": int(offset),
     }
-    ctes = "WITH " + rfm_scored_ctes(settings, moment).strip()
+    base = _params(shop_id, moment, settings)
+    source, head = _scored_source(session, shop_id, engine, settings, moment, base)
     where = "WHERE (:all OR s.segment = :segment)"
-    total = int(engine.run(session, shop_id, ctes + f"\nSELECT COUNT(*) FROM rfm_scored s {where}", params)[0][0])
+    total = int(engine.run(session, shop_id, head + f"SELECT COUNT(*) FROM {source} s {where}", params)[0][0])
     rows = engine.run(
         session,
         shop_id,
-        ctes
+        head
         + f"""
 SELECT s.customer_id, c.account, c.name, c.city, c.phone_masked, s.recency_days, s.frequency, s.monetary_fen,
        s.r_score, s.f_score, s.m_score, s.segment
-FROM rfm_scored s JOIN {{customers}} c ON c.id = s.customer_id
+FROM {source} s JOIN {{customers}} c ON c.id = s.customer_id
 {where}
 ORDER BY s.monetary_fen DESC, s.customer_id
 LIMIT :limit OFFSET :offset""",
