@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     max_upload_mb: int = Field(default=512, ge=1)
     default_timezone: str = "Asia/Shanghai"
+    # where segment queries run: "auto" = DuckDB on SQLite, PostgreSQL itself on PostgreSQL; "duckdb" also
+    # on PostgreSQL (a columnar copy per shop: fast repeated counts for large shops, more memory)
+    segment_engine: Literal["auto", "duckdb", "postgresql"] = "auto"
     host: str = "127.0.0.1"
     port: int = 8000
 

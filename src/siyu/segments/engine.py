@@ -307,6 +307,12 @@ def engine_for(session: Session, mode: str = "auto") -> SegmentEngine:
     bind = session.get_bind()
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
     dialect = engine.dialect.name
+    if mode == "auto":
+        from siyu.config import get_settings
+
+        mode = get_settings().segment_engine
+    if dialect == "sqlite":
+        mode = "duckdb"  # SQLite itself is not a segment engine here
     if mode == "postgresql" or (mode == "auto" and dialect == "postgresql"):
         return PostgresEngine()
     schema = str(session.scalar(text("SELECT current_schema()"))) if dialect == "postgresql" else ""
