@@ -62,7 +62,7 @@ class PostgresEngine:
 
 @dataclass
 class _Copy:
-    version: int
+    version: str
     schema: str
     tables: set[str] = field(default_factory=set)
 
@@ -70,21 +70,40 @@ class _Copy:
 class _DuckCore:
     """DuckDB reading the operational database through its sqlite / postgres extension (read-only)."""
 
-    def __init__(self, url_text: str, pg_schema: str = "public") -> None:
+    def __init__(self, url_text: str, pg_schema: str = "public", store: str | None = None) -> None:
         import duckdb
 
         self._lock = threading.Lock()
         self._copies: dict[int, _Copy] = {}
         self._facts: dict[str, list[str]] = {}
         url = make_url(url_text)
-        self._con = duckdb.connect(
-            config={
-                "extension_directory": _extension_dir(),
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "threads": 2,
-            }
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "extension_directory": _extension_dir(),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "threads": 2,
+        }
+        # The copies live in a DuckDB file beside the data when possible, so that a restarted process finds
+        # them still valid (same shop, same data version) instead of copying again; in memory otherwise
+        # (another process holds the file, or no place was given).
+        con = None
+        if store:
+            try:
+                Path(store).parent.mkdir(parents=True, exist_ok=True)
+                con = duckdb.connect(store, config=config)
+            except (duckdb.IOException, OSError):
+                con = None
+        self._con = con if con is not None else duckdb.connect(config=config)
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS siyu_copies (shop_id INTEGER PRIMARY KEY, version VARCHAR, "
+            "schema_name VARCHAR, tables VARCHAR)"
         )
+        for shop_id, version, schema, tables in self._con.execute("SELECT * FROM siyu_copies").fetchall():
+            self._copies[int(shop_id)] = _Copy(str(version), str(schema), set(filter(None, str(tables).split(","))))
+            for (leftover,) in self._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND table_name LIKE 'facts_%'", [schema]
+            ).fetchall():
+                self._con.execute(f"DROP TABLE IF EXISTS {schema}.{leftover}")
         if url.get_backend_name() == "sqlite":
             self._con.execute("LOAD sqlite")
             path = Path(url.database or "").resolve()
@@ -113,12 +132,14 @@ class _DuckCore:
         """The schema holding the shop's columnar copy, with at least the ``needed`` tables."""
         # The version is read from the same committed state the copy is made from, never through the caller's
         # session: a version bumped inside an uncommitted transaction must not label a copy without its data.
+        # (created_at tells a re-created database apart from the one a stored copy was made from)
         found = (
             self._con.cursor()
-            .execute(f"SELECT data_version FROM {self._source}.shops WHERE id = {int(shop_id)}")
+            .execute(f"SELECT data_version, created_at FROM {self._source}.shops WHERE id = {int(shop_id)}")
             .fetchall()
         )
-        version = int(found[0][0]) if found else 0
+        version = f"{found[0][0]}@{found[0][1]}" if found else "0"
+        number = found[0][0] if found else 0
         needed = set(TABLES) if needed is None else needed
         with self._lock:
             current = self._copies.get(shop_id)
@@ -127,8 +148,11 @@ class _DuckCore:
                 if current is not None:
                     cursor.execute(f"DROP SCHEMA IF EXISTS {current.schema} CASCADE")
                     self._facts.pop(current.schema, None)
-                current = _Copy(version, f"shop_{shop_id}_v{version}")
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {current.schema}")
+                current = _Copy(
+                    version, f"shop_{shop_id}_v{int(number)}_{hashlib.sha1(version.encode()).hexdigest()[:6]}"
+                )
+                cursor.execute(f"DROP SCHEMA IF EXISTS {current.schema} CASCADE")
+                cursor.execute(f"CREATE SCHEMA {current.schema}")
                 self._copies[shop_id] = current
             for table in sorted(needed - current.tables):  # copied on first use: RFM needs only orders
                 query = TABLES[table].format(src=self._source)
@@ -136,6 +160,10 @@ class _DuckCore:
                     f"CREATE OR REPLACE TABLE {current.schema}.{table} AS {query} WHERE shop_id = {int(shop_id)}"
                 )
                 current.tables.add(table)
+            cursor.execute(
+                "INSERT OR REPLACE INTO siyu_copies VALUES (?, ?, ?, ?)",
+                [shop_id, current.version, current.schema, ",".join(sorted(current.tables))],
+            )
             return current.schema
 
     def materialized(self, shop_id: int, sql: str, params: dict[str, Any]) -> str:
@@ -179,9 +207,9 @@ class SegmentEngineError(RuntimeError):
     """The analytics process failed a query (the message carries DuckDB's own)."""
 
 
-def _serve(connection: Any, url_text: str, pg_schema: str) -> None:
+def _serve(connection: Any, url_text: str, pg_schema: str, store: str | None) -> None:
     """The analytics process: one DuckDB, answering (method, args) requests until told to stop."""
-    core = _DuckCore(url_text, pg_schema)
+    core = _DuckCore(url_text, pg_schema, store)
     while True:
         try:
             method, args = connection.recv()
@@ -209,14 +237,14 @@ class _ProcessCore:
     keep that code under ``if __name__ == "__main__":`` (the child imports the main module).
     """
 
-    def __init__(self, url_text: str, pg_schema: str) -> None:
+    def __init__(self, url_text: str, pg_schema: str, store: str | None = None) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._pipe, child = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(child, url_text, pg_schema), daemon=True, name="siyu-analytics"
+            target=_serve, args=(child, url_text, pg_schema, store), daemon=True, name="siyu-analytics"
         )
         self._process.start()
         child.close()
@@ -265,8 +293,10 @@ class DuckDBEngine:
         self._core: _DuckCore | _ProcessCore
         if engine.dialect.name == "sqlite":
             database = make_url(url_text).database or ""
-            url_text = make_url(url_text).set(database=str(Path(database).resolve())).render_as_string(False)
-            self._core = _ProcessCore(url_text, pg_schema)
+            path = Path(database).resolve()
+            url_text = make_url(url_text).set(database=str(path)).render_as_string(False)
+            store = path.with_name(path.name + ".analytics.duckdb")  # beside the database it copies
+            self._core = _ProcessCore(url_text, pg_schema, str(store))
         else:
             self._core = _DuckCore(url_text, pg_schema)
 
