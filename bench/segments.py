@@ -836,7 +836,10 @@ def _s(result: dict[str, Any], key: str = "seconds") -> str:
 
 
 def _ratio(seconds: float | None, ceiling: float | None) -> str:
-    return f"{seconds / ceiling:.1f}×" if seconds and ceiling else "—"
+    if not seconds or not ceiling:
+        return "—"
+    ratio = seconds / ceiling
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
 
 
 def _peak(result: dict[str, Any]) -> str:
@@ -1050,7 +1053,7 @@ def audience_reading(result: dict[str, Any]) -> str:
         lines.append(f"- **< {AUDIENCE_GOAL_MS} ms warm on {label}: {verdict}** — {ms:.0f} ms median ({by}).")
     counts = {k: v["count"] for k, v in result["contenders"].items() if "count" in v}
     if len(counts) > 1 and len(set(counts.values())) == 1 and not result["mismatches"]:
-        lines.append(f"- Both engines count the same {next(iter(counts.values())):,} customers.")
+        lines.append(f"- Every run ({', '.join(counts)}) counts the same {next(iter(counts.values())):,} customers.")
     return "\n".join(lines + _context_lines(result))
 
 
@@ -1062,6 +1065,8 @@ def render_sections(results: dict[str, Any]) -> list[str]:
         parts += ["Not run yet.", ""]
     for run in rfm_runs:
         parts += [
+            f"### {run['customers']:,} customers, {run['lines']:,} order lines",
+            "",
             f"Command: `{run['command']}`",
             "",
             f"Data, as Siyu stores it: the demo shop (`write_demo_data`, seed {SEED}, two years of history up to "
@@ -1077,12 +1082,14 @@ def render_sections(results: dict[str, Any]) -> list[str]:
             "",
             segment_counts_table(run),
             "",
-            "Where the embedded default's cold time goes — the engine's steps replayed one at a time in a "
-            "separate process (`worker_breakdown`):",
+            "Where the embedded default's cold time goes — each step replayed alone in a separate process "
+            "(`worker_breakdown`): reading each table out of SQLite (the engine copies a table the first time a "
+            "query reads it: the report reads `orders`, the audience count of section 4 also `customers`), and "
+            "the scoring over the copy:",
             "",
             breakdown_table(run),
             "",
-            "### Reading",
+            "#### Reading",
             "",
             rfm_reading(run),
             "",
@@ -1093,6 +1100,8 @@ def render_sections(results: dict[str, Any]) -> list[str]:
         parts += ["Not run yet.", ""]
     for run in audience_runs:
         parts += [
+            f"### {run['customers']:,} customers",
+            "",
             f"Command: `{run['command']}`",
             "",
             "`count_audience` with five conditions — city in 5 cities AND (≥ 2 paid orders in the last 90 days OR "
@@ -1104,7 +1113,7 @@ def render_sections(results: dict[str, Any]) -> list[str]:
             "",
             audience_table(run),
             "",
-            "### Reading",
+            "#### Reading",
             "",
             audience_reading(run),
             "",

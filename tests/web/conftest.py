@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.api.app import create_app
-from tests.web.web_support import Shop, make_shop
+from tests.web.web_support import CHROMIUM_ARGS, Shop, make_shop
 
 
 @pytest.fixture
@@ -23,3 +24,12 @@ def app_client(engine: Engine, sessions: sessionmaker[Session]) -> Iterator[Test
 @pytest.fixture
 def shop(sessions: sessionmaker[Session]) -> Shop:
     return make_shop(sessions, "webshop")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for every browser test (never a downloaded browser)."""
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

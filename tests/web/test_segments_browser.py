@@ -5,28 +5,24 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu import migrate
-from siyu.api.app import create_app
 from siyu.customers.demo import write_demo_data
 from siyu.customers.models import Customer
 from siyu.db import session_factory, transaction
 from siyu.segments.audiences import count_audience
 from siyu.segments.rfm import rfm_report
-from tests.web.test_web_browser import CHROMIUM_ARGS, _free_port, log_in
-from tests.web.web_support import Shop, make_shop
+from tests.web.test_web_browser import log_in
+from tests.web.web_support import Shop, make_shop, serving
 
 pytestmark = pytest.mark.browser
 
@@ -46,28 +42,9 @@ def live(database: object) -> Iterator[Live]:
     factory = session_factory(engine)
     shop = make_shop(factory, "segshop")
     write_demo_data(factory, shop_id=shop.shop_id, customers=300, seed=7)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", shop, factory)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as base:
+        yield Live(base, shop, factory)
     database.drop(engine)  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

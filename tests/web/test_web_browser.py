@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from siyu import migrate
-from siyu.api.app import create_app
 from siyu.db import session_factory
-from tests.web.web_support import PASSWORD, Shop, make_shop
+from tests.web.web_support import PASSWORD, Shop, make_shop, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HEADERS = (
     "订单号,商品ID,商品名称,订购数量,下单时间,京东价,订单金额,应付金额,订单状态,下单帐号,客户姓名,联系电话,订单来源"
 )
@@ -53,40 +39,15 @@ def order_export(rows: int = 24) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("gbk")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(database: object) -> Iterator[tuple[str, Shop]]:
     """A migrated database of our own and the app served by uvicorn on 127.0.0.1."""
     engine = database.new_engine()  # type: ignore[attr-defined]
     migrate.upgrade(engine)
     shop = make_shop(session_factory(engine), "browsershop")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", shop
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as base:
+        yield base, shop
     database.drop(engine)  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
