@@ -16,6 +16,7 @@ from siyu.core.paging import Page, PageRequest
 from siyu.core.spreadsheet import safe_cell
 from siyu.customers.models import SOURCE_CHANNELS, Customer, ImportJob, ImportProblem, Order, OrderLine
 from siyu.customers.schemas import CustomerDetail, CustomerFilter, CustomerRow, OrderLineOut, OrderOut
+from siyu.segments.models import AudienceMember, CustomerTag
 
 EXPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("account", "下单帐号", "Account"),
@@ -55,8 +56,6 @@ def _filtered(shop_id: int, flt: CustomerFilter) -> Select[Any]:
     if flt.follows_shop is not None:
         stmt = stmt.where(Customer.follows_shop == flt.follows_shop)
     if flt.snapshot_id is not None:
-        from siyu.segments.models import AudienceMember
-
         stmt = stmt.where(
             Customer.id.in_(
                 select(AudienceMember.customer_id).where(
@@ -65,8 +64,6 @@ def _filtered(shop_id: int, flt: CustomerFilter) -> Select[Any]:
             )
         )
     if flt.tag_id is not None:
-        from siyu.segments.models import CustomerTag
-
         stmt = stmt.where(
             Customer.id.in_(
                 select(CustomerTag.customer_id).where(CustomerTag.shop_id == shop_id, CustomerTag.tag_id == flt.tag_id)

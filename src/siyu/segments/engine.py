@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+from siyu.config import get_settings
 from siyu.shops.models import Shop
 
 TABLES: dict[str, str] = {
@@ -338,8 +339,6 @@ def engine_for(session: Session, mode: str = "auto") -> SegmentEngine:
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
     dialect = engine.dialect.name
     if mode == "auto":
-        from siyu.config import get_settings
-
         mode = get_settings().segment_engine
     if dialect == "sqlite":
         mode = "duckdb"  # SQLite itself is not a segment engine here
