@@ -10,6 +10,7 @@ from siyu.customers.models import (
     OrderLine,
     Product,
 )
+from siyu.promotions.models import Coupon, CouponTemplate, FissionShare
 from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, CustomerTag, SegmentSettings, Tag
 from siyu.shops.models import ApiToken, Shop, Staff
 
@@ -19,9 +20,12 @@ __all__ = [
     "AudienceMember",
     "AudienceSnapshot",
     "AuditEntry",
+    "Coupon",
+    "CouponTemplate",
     "Customer",
     "CustomerEvent",
     "CustomerTag",
+    "FissionShare",
     "ImportJob",
     "ImportProblem",
     "Order",

@@ -1,0 +1,1 @@
+"""Promotions: coupon templates, claims, use at order, fission coupons (SPEC §6)."""
