@@ -10,6 +10,17 @@ from siyu.customers.models import (
     OrderLine,
     Product,
 )
+from siyu.loyalty.models import (
+    BrandMemberHash,
+    MallItem,
+    MallRedemption,
+    Member,
+    MemberHashUpload,
+    MemberProgram,
+    MemberTier,
+    PointsEntry,
+    PointsLot,
+)
 from siyu.promotions.models import Coupon, CouponTemplate, FissionShare
 from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, CustomerTag, SegmentSettings, Tag
 from siyu.shops.models import ApiToken, Shop, Staff
@@ -20,6 +31,7 @@ __all__ = [
     "AudienceMember",
     "AudienceSnapshot",
     "AuditEntry",
+    "BrandMemberHash",
     "Coupon",
     "CouponTemplate",
     "Customer",
@@ -28,8 +40,16 @@ __all__ = [
     "FissionShare",
     "ImportJob",
     "ImportProblem",
+    "MallItem",
+    "MallRedemption",
+    "Member",
+    "MemberHashUpload",
+    "MemberProgram",
+    "MemberTier",
     "Order",
     "OrderLine",
+    "PointsEntry",
+    "PointsLot",
     "Product",
     "SegmentSettings",
     "Shop",
