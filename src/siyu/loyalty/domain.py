@@ -133,7 +133,7 @@ def order_points(paid_fen: int, *, points_per_yuan: int, tier_pct: int = 100, da
     rounded down (exact integer arithmetic; 1 fen short of a yuan earns nothing for it)."""
     if paid_fen <= 0:
         return 0
-    return (paid_fen * points_per_yuan * tier_pct * day_pct) // (100 * 100 * 100)
+    return (paid_fen // 100) * points_per_yuan * tier_pct * day_pct // (100 * 100)
 
 
 def growth_for_order(paid_fen: int, growth_per_yuan: int) -> int:
