@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from siyu.audit.services import Actor, record
 from siyu.config import get_settings
-from siyu.core.errors import InvalidInput, NotFound
+from siyu.core.errors import DomainError, InvalidInput, NotFound
 from siyu.core.phones import PhoneVault
 from siyu.customers.models import Customer, Order
 from siyu.db import insert_ignoring_conflicts, utcnow
@@ -118,6 +118,15 @@ def rotate_match_secret(session: Session, *, by: Actor) -> MemberProgram:
     session.flush()
     record(session, by, "loyalty.match_secret_rotated", "member_program", by.shop_id)
     return row
+
+
+def reveal_match_secret(session: Session, *, by: Actor) -> str:
+    """The current shared key, for handing to the brand again (audited; connected mode only)."""
+    _, row = load_program(session, by.shop_id)
+    if row is None or row.mode != "connected" or not row.match_secret:
+        raise MatchingDisabled()
+    record(session, by, "loyalty.match_secret_revealed", "member_program", by.shop_id)
+    return row.match_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +312,7 @@ def join_member(
             now=now,
         )
     if settings.join_gift_coupon_template_id:
-        _give_coupon(
+        _gift_coupon(
             session,
             by,
             settings.join_gift_coupon_template_id,
@@ -1183,7 +1192,7 @@ def grant_birthday_gifts(session: Session, *, by: Actor, today: date | None = No
                 now=now,
             )
         if settings.birthday_gift_coupon_template_id:
-            _give_coupon(session, by, settings.birthday_gift_coupon_template_id, customer_id, "member", key, now)
+            _gift_coupon(session, by, settings.birthday_gift_coupon_template_id, customer_id, "member", key, now)
         if result is None or not result.replayed:
             given += 1
     if given:
@@ -1199,6 +1208,26 @@ def _give_coupon(
     return promotions.claim_coupon(
         session, by=by, template_id=template_id, customer_id=customer_id, channel=channel, idempotency_key=key, now=now
     )
+
+
+def _gift_coupon(
+    session: Session, by: Actor, template_id: int, customer_id: int, channel: str, key: str, now: datetime
+) -> Any:
+    """A gift coupon (join, birthday): when it cannot be given (stopped, out of stock, outside its window) the
+    member still joins or gets the points; the reason is kept in the audit log for the operations team."""
+    try:
+        with session.begin_nested():
+            return _give_coupon(session, by, template_id, customer_id, channel, key, now)
+    except DomainError as exc:
+        record(
+            session,
+            by,
+            "member.gift_coupon_failed",
+            "customer",
+            customer_id,
+            after={"template_id": template_id, "code": exc.code, "reason": exc.zh},
+        )
+        return None
 
 
 # ---- points mall --------------------------------------------------------------------------------------------------
@@ -1353,6 +1382,7 @@ def redeem(
                 f"「{item.name}」每人限兑 {item.per_member_limit} 次",
                 f"'{item.name}' is limited to {item.per_member_limit} per member",
             )
+    _expire_due(session, member, by, now)
     if member.points_balance < item.points_cost:
         raise InsufficientPoints(item.points_cost, member.points_balance)
     claimed = session.execute(
