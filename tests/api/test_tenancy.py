@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.models import AuditEntry
 from siyu.customers.models import Customer
+from siyu.promotions import services as promotions
 from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, Tag
 from siyu.shops.domain import VIEWER_PERMISSIONS
 from siyu.shops.models import ApiToken, Staff
@@ -23,6 +24,8 @@ from tests.api.conftest import bearer
 from tests.factories.customers import make_customer, make_order
 from tests.factories.imports import import_file
 from tests.factories.jd_files import line, write_csv
+from tests.factories.promotions import T0
+from tests.factories.promotions import spec as coupon_spec
 from tests.factories.shops import make_shop, make_sub_account, make_token
 
 SECRET_OF_B = "b_only_account_7f3a"
@@ -57,6 +60,16 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
     db.flush()
     db.add(AudienceMember(snapshot_id=snapshot_b.id, customer_id=customer_b.id, shop_id=b.shop.id))
     db.commit()
+    template_b = promotions.create_template(
+        db,
+        by=b.principal.actor,
+        spec=coupon_spec(name=SECRET_OF_B, claim_start=T0, channel="fission", fission_friends=1),
+    )
+    db.flush()
+    coupon_b = promotions.claim_coupon(
+        db, by=b.principal.actor, template_id=template_b.id, customer_id=customer_b.id, now=T0
+    )
+    db.commit()
     job_b = import_file(sessions, b.shop.id, write_csv(tmp_path / "b.csv", [line(account=SECRET_OF_B + "_2")]))
     token_a = make_token(db, a)
     viewer_a = make_token(db, a, list(VIEWER_PERMISSIONS))
@@ -70,6 +83,8 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         "snapshot_id": snapshot_b.id,
         "tag_id": tag_b.id,
         "batch": 1,
+        "template_id": template_b.id,
+        "coupon_id": coupon_b.id,
     }
     return Tenants(token_a, viewer_a, ids, b.shop.id)
 
@@ -101,6 +116,17 @@ def plausible_body(method: str, path: str) -> dict[str, Any]:
         return {"json": {}}
     if path.endswith("/audiences/count"):
         return {"json": {"definition": {"field": "city", "values": ["x"]}}}
+    if path.endswith("/coupon-templates") and method == "POST":
+        body = coupon_spec().model_dump(mode="json")
+        return {"json": body}
+    if path.endswith("/coupon-templates/{template_id}") and method == "PATCH":
+        return {"json": {"name": "renamed", "total_stock": 1}}
+    if path.endswith("/claim"):
+        return {"json": {"customer_id": 1}}
+    if path.endswith("/shares"):
+        return {"json": {"friend_customer_id": 1}}
+    if path.endswith(("/coupons/use", "/coupons/return")):
+        return {"json": {"code": "ABCDEFGHJKLM", "order_no": "O1", "lines": [{"sku": "1", "amount_fen": 20000}]}}
     if path.endswith("/imports/orders"):
         return {"files": {"file": ("o.csv", ",".join(line()).encode("gb18030"), "text/csv")}}
     return {}
@@ -150,6 +176,8 @@ def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: 
         "snapshot_id": 1,
         "tag_id": 1,
         "batch": 1,
+        "template_id": 1,
+        "coupon_id": 1,
     }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing

@@ -56,9 +56,9 @@ def create_app(
             {"error": {"code": "invalid_input", "message": message, "details": details}}, status_code=422
         )
 
-    from siyu.api.routers import customers, dashboard, imports, loyalty, segments, staff
+    from siyu.api.routers import customers, dashboard, imports, loyalty, promotions, segments, staff
 
-    for module in (customers, imports, dashboard, staff, segments, loyalty):
+    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty):
         app.include_router(module.router, prefix=API_PREFIX)
 
     from siyu.web.app import mount_console

@@ -108,3 +108,31 @@ class CouponOut(BaseModel):
     used_at: datetime | None
     order_no: str | None
     discount_fen: int | None
+
+
+class CouponTemplatePatch(BaseModel):
+    """The terms to change; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    kind: str | None = None
+    threshold_fen: int | None = None
+    reduction_fen: int | None = None
+    discount_pct: int | None = None
+    max_discount_fen: int | None = None
+    scope: str | None = None
+    scope_items: list[str] | None = Field(default=None, max_length=1000)
+    claim_start: AwareDatetime | None = None
+    claim_end: AwareDatetime | None = None
+    use_start: AwareDatetime | None = None
+    use_end: AwareDatetime | None = None
+    use_days: int | None = None
+    total_stock: int | None = None
+    per_customer_limit: int | None = None
+    channel: str | None = None
+    fission_friends: int | None = None
+    status: str | None = None
+
+    def changes(self) -> dict[str, object]:
+        return self.model_dump(exclude_unset=True)
