@@ -275,7 +275,7 @@ def join_member(
         )
         session.add(member)
     else:
-        member = existing
+        member = _lock(session, by.shop_id, existing.id)
     member.status = "active"
     member.source = consent.source
     member.joined_at = now
@@ -305,7 +305,7 @@ def join_member(
             settings,
             points=settings.join_gift_points,
             source="join_gift",
-            key=f"join:{member.id}:{member.joined_at.date().isoformat()}",
+            key=f"join:{member.id}",
             ref=member.member_no,
             reason="开卡礼 join gift",
             by=by,
@@ -318,7 +318,7 @@ def join_member(
             settings.join_gift_coupon_template_id,
             customer_id,
             "join_gift",
-            f"join:{member.id}:{now.date().isoformat()}",
+            f"join:{member.id}",
             now,
         )
     return member
@@ -413,7 +413,7 @@ def _active(member: Member) -> None:
         raise NotAMember()
 
 
-def _replay(session: Session, member: Member, key: str, source: str) -> PointsResult | None:
+def _replay(session: Session, member: Member, key: str, source: str, kind: str | None = None) -> PointsResult | None:
     if not key or len(key) > 160:
         raise InvalidInput("幂等键需要 1–160 个字符", "an idempotency key has 1–160 characters")
     entry = session.scalar(
@@ -421,7 +421,7 @@ def _replay(session: Session, member: Member, key: str, source: str) -> PointsRe
     )
     if entry is None:
         return None
-    if entry.member_id != member.id or entry.source != source:
+    if entry.member_id != member.id or entry.source != source or (kind is not None and entry.kind != kind):
         raise IdempotencyConflict(key)
     return PointsResult(entry, member, replayed=True, points=entry.points)
 
@@ -524,7 +524,7 @@ def _earn(
     now: datetime,
     growth: int = 0,
 ) -> PointsResult:
-    replay = _replay(session, member, key, source)
+    replay = _replay(session, member, key, source, "earn")
     if replay is not None:
         return replay
     _expire_due(session, member, by, now)
@@ -593,7 +593,7 @@ def _spend(
     by: Actor,
     now: datetime,
 ) -> PointsResult:
-    replay = _replay(session, member, key, source)
+    replay = _replay(session, member, key, source, "spend")
     if replay is not None:
         return replay
     _expire_due(session, member, by, now)
@@ -772,7 +772,7 @@ def reverse_order_points(session: Session, *, by: Actor, order_no: str, now: dat
         raise NotFound("该订单的积分记录", "points earned by this order")
     member = _lock(session, by.shop_id, earned.member_id)
     key = f"refund:{order_no}"
-    replay = _replay(session, member, key, "refund")
+    replay = _replay(session, member, key, "refund", "reverse")
     if replay is not None:
         return replay
     now = now or utcnow()
@@ -1383,6 +1383,7 @@ def redeem(
                 f"'{item.name}' is limited to {item.per_member_limit} per member",
             )
     _expire_due(session, member, by, now)
+    _expire_due(session, member, by, now)  # the balance checked is the one the spend will see
     if member.points_balance < item.points_cost:
         raise InsufficientPoints(item.points_cost, member.points_balance)
     claimed = session.execute(
