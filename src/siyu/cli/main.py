@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siyu.cli.commands import db, demo, imports, segments, serve, shops
+from siyu.cli.commands import db, demo, imports, loyalty, segments, serve, shops
 
 app = typer.Typer(
     help="Siyu 私域 — private-domain customer operations for JD.com merchants.",
@@ -19,6 +19,7 @@ app.add_typer(shops.token_app, name="token")
 app.add_typer(segments.app, name="segments")
 app.add_typer(segments.audience_app, name="audience")
 app.add_typer(segments.tags_app, name="tags")
+app.add_typer(loyalty.app, name="loyalty")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 
