@@ -176,6 +176,11 @@ class DriverSQL:
             found.extend(self._cursor.fetchall())
         return found
 
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run one changing statement; returns the rows it touched."""
+        self._cursor.execute(sql, params)
+        return int(self._cursor.rowcount)
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         self._cursor.execute(sql, params)
         return list(self._cursor.fetchall())

@@ -241,9 +241,7 @@ def member_analytics(
             select(_month(Member.joined_at, offset, dialect).label("m"), func.count())
             .where(Member.shop_id == shop_id)
             .group_by("m")
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     order_month = _month(Order.ordered_at, offset, dialect).label("m")
     returning: dict[str, int] = dict(
@@ -257,9 +255,7 @@ def member_analytics(
                 _month(Member.joined_at, offset, dialect) < order_month,
             )
             .group_by(order_month)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     entry_month = _month(PointsEntry.at, offset, dialect).label("m")
     flows: dict[str, dict[str, int]] = {}

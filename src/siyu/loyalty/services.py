@@ -1106,9 +1106,7 @@ def review_tiers(session: Session, *, by: Actor, now: datetime | None = None) ->
         values = dict(
             session.execute(
                 select(Member.id, Member.growth_value).where(Member.shop_id == by.shop_id, Member.status == "active")
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     else:
         since = now - timedelta(days=settings.tier_window_days)
@@ -1124,11 +1122,9 @@ def review_tiers(session: Session, *, by: Actor, now: datetime | None = None) ->
                 select(Member.id, spend.c.spend)
                 .outerjoin(spend, spend.c.customer_id == Member.customer_id)
                 .where(Member.shop_id == by.shop_id, Member.status == "active")
-            ).tuples()
+            )
         }
-    levels = dict(
-        session.execute(select(Member.id, Member.tier_level).where(Member.shop_id == by.shop_id)).tuples().all()
-    )
+    levels = dict(session.execute(select(Member.id, Member.tier_level).where(Member.shop_id == by.shop_id)).all())
     up = down = 0
     for member_id, value in values.items():
         current = levels.get(member_id, 1)
@@ -1156,15 +1152,11 @@ def grant_birthday_gifts(session: Session, *, by: Actor, today: date | None = No
     zone = _zone(session, by.shop_id)
     now = utcnow()
     today = today or _local_date(now, zone)
-    rows = (
-        session.execute(
-            select(Member.id, Member.customer_id, Customer.birthday)
-            .join(Customer, Customer.id == Member.customer_id)
-            .where(Member.shop_id == by.shop_id, Member.status == "active", Customer.birthday.is_not(None))
-        )
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(Member.id, Member.customer_id, Customer.birthday)
+        .join(Customer, Customer.id == Member.customer_id)
+        .where(Member.shop_id == by.shop_id, Member.status == "active", Customer.birthday.is_not(None))
+    ).all()
     leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
     given = 0
     for member_id, customer_id, birthday in rows:
@@ -1553,9 +1545,7 @@ def match_pending(session: Session, *, by: Actor, now: datetime | None = None) -
             select(BrandMemberHash.phone_hmac, BrandMemberHash.id).where(
                 BrandMemberHash.shop_id == by.shop_id, BrandMemberHash.matched_customer_id.is_(None)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     if not pending:
         return 0
@@ -1566,18 +1556,14 @@ def match_pending(session: Session, *, by: Actor, now: datetime | None = None) -
     )
     now = now or utcnow()
     matched = 0
-    candidates = (
-        session.execute(
-            select(Customer.id, Customer.phone_cipher).where(
-                Customer.shop_id == by.shop_id,
-                Customer.phone_hash.is_not(None),
-                Customer.phone_cipher.is_not(None),
-                Customer.id.not_in(taken),
-            )
+    candidates = session.execute(
+        select(Customer.id, Customer.phone_cipher).where(
+            Customer.shop_id == by.shop_id,
+            Customer.phone_hash.is_not(None),
+            Customer.phone_cipher.is_not(None),
+            Customer.id.not_in(taken),
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     for customer_id, cipher in candidates:
         mobile = domain.normalise_mobile(vault.decrypt(cipher or ""))
         if mobile is None:

@@ -144,6 +144,10 @@ def demo(
         except DomainError as exc:
             raise fail(exc) from exc
     tags = _standard_tags(factory, shop_id)
+    from siyu.loyalty.demo import seed_demo_membership
+
+    with console.status("会员与积分 / membership and points…"):
+        membership = seed_demo_membership(factory, shop_id=shop_id, seed=seed)
     seconds = time.perf_counter() - started
     table = Table(title=f"演示店铺 / demo shop「{shop}」", show_header=False)
     for zh_en, value in (
@@ -153,6 +157,8 @@ def demo(
         ("行为事件 / behaviour events", tally.events),
         ("新增商品 / products added", tally.products),
         ("规则标签 / rule tags", tags),
+        ("新增会员 / members added", membership.members),
+        ("积分订单 / orders with points", membership.orders_awarded),
     ):
         table.add_row(zh_en, f"{value:,}")
     table.add_row("用时 / time", f"{seconds:.1f} s")
