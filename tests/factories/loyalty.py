@@ -46,9 +46,7 @@ def make_member(
     return member
 
 
-def member_order(
-    session: Session, member: Member, *, paid_fen: int = 9_900, at: datetime = T0, **fields: Any
-) -> Order:
+def member_order(session: Session, member: Member, *, paid_fen: int = 9_900, at: datetime = T0, **fields: Any) -> Order:
     """A paid order of the member's customer (placed at ``at``)."""
     customer = session.get_one(Customer, member.customer_id)
     return make_order(session, customer, paid_fen=paid_fen, at=at, **fields)

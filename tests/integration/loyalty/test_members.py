@@ -33,7 +33,9 @@ def vault() -> PhoneVault:
 
 def gifts(db: Session, member_id: int) -> list[int]:
     return list(
-        db.scalars(select(PointsEntry.points).where(PointsEntry.member_id == member_id, PointsEntry.source == "join_gift"))
+        db.scalars(
+            select(PointsEntry.points).where(PointsEntry.member_id == member_id, PointsEntry.source == "join_gift")
+        )
     )
 
 
@@ -58,7 +60,12 @@ def test_joining_records_the_consent_and_makes_the_customer_a_member(db: Session
     assert member.member_no == f"M{by.shop_id:04d}{member.id:08d}"
     assert (member.status, member.tier_level) == ("active", 1)
     assert customer.is_member and customer.member_since == T0
-    assert [t.name for t in services.list_tiers(db, shop_id=by.shop_id)] == ["普通会员", "银卡会员", "金卡会员", "钻石会员"]
+    assert [t.name for t in services.list_tiers(db, shop_id=by.shop_id)] == [
+        "普通会员",
+        "银卡会员",
+        "金卡会员",
+        "钻石会员",
+    ]
     actions = db.scalars(select(AuditEntry.action).where(AuditEntry.shop_id == by.shop_id))
     assert "member.join" in list(actions)
     with pytest.raises(AlreadyMember):
@@ -74,7 +81,9 @@ def test_the_join_gift_is_given_once_even_to_a_member_who_leaves_and_rejoins(db:
     assert not db.get_one(Customer, member.customer_id).is_member
     with pytest.raises(NotAMember):
         services.earn_interaction(db, by=by, member_id=member.id, kind="checkin", now=T0)
-    again = services.join_member(db, by=by, customer_id=member.customer_id, consent=CONSENT, now=T0 + timedelta(days=40))
+    again = services.join_member(
+        db, by=by, customer_id=member.customer_id, consent=CONSENT, now=T0 + timedelta(days=40)
+    )
     assert again.id == member.id and again.status == "active"
     assert db.get_one(Customer, member.customer_id).is_member
     assert gifts(db, member.id) == [100] and again.points_balance == 100
@@ -98,10 +107,14 @@ def test_join_by_phone_finds_the_customer_by_jd_account(db: Session, by: Actor) 
 
 def test_join_by_phone_finds_the_customer_by_the_phones_matching_hash(db: Session, by: Actor) -> None:
     mobile = "13912345678"
-    customer = make_customer(db, by.shop_id, phone_hash=vault().match_hash(mobile), phone_cipher=vault().encrypt(mobile))
+    customer = make_customer(
+        db, by.shop_id, phone_hash=vault().match_hash(mobile), phone_cipher=vault().encrypt(mobile)
+    )
     member = services.join_by_phone(db, by=by, phone="+86 139-1234-5678", consent=CONSENT, now=T0)
     assert member.customer_id == customer.id
-    assert db.scalar(select(Customer.id).where(Customer.shop_id == by.shop_id).order_by(Customer.id.desc())) == customer.id
+    assert (
+        db.scalar(select(Customer.id).where(Customer.shop_id == by.shop_id).order_by(Customer.id.desc())) == customer.id
+    )
 
 
 def test_join_by_phone_creates_a_customer_with_the_phone_encrypted(db: Session, by: Actor) -> None:

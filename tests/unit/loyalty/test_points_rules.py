@@ -177,7 +177,9 @@ def test_a_typed_mobile_is_normalised_to_eleven_digits(typed: str, mobile: str) 
     assert normalise_mobile(typed) == mobile
 
 
-@pytest.mark.parametrize("typed", ["", "1380013800", "138001380001", "12800138000", "23800138000", "138****8000", "abc"])
+@pytest.mark.parametrize(
+    "typed", ["", "1380013800", "138001380001", "12800138000", "23800138000", "138****8000", "abc"]
+)
 def test_what_is_not_a_mainland_mobile_is_refused(typed: str) -> None:
     assert normalise_mobile(typed) is None
 
@@ -191,7 +193,7 @@ def test_the_matching_hash_is_hmac_sha256_of_the_eleven_digits_in_lowercase_hex(
     assert phone_hmac(secret, mobile) != hashlib.sha256(mobile.encode()).hexdigest()  # keyed, not plain
 
 
-# ---- settings ---------------------------------------------------------------------------------------------------------
+# ---- settings -------------------------------------------------------------------------------------------------
 def test_programme_defaults_are_sensible() -> None:
     settings = ProgramSettings()
     assert (settings.points_per_yuan, settings.expiry_days, settings.member_day, settings.downgrade) == (
