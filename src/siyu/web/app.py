@@ -35,3 +35,8 @@ def mount_console(app: FastAPI, *, static_dir: Path) -> None:
 
     for module in (auth, dashboard, customers, imports, segments, audiences, tags, staff):
         app.include_router(module.router, include_in_schema=False)
+
+    # the buyer-facing H5 pages (/m/{shop}/…): no staff login, their own session keys
+    from siyu.web.views import h5
+
+    app.include_router(h5.router, include_in_schema=False)
