@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.models import AuditEntry
 from siyu.customers.models import Customer
+from siyu.loyalty import services as loyalty
 from siyu.promotions import services as promotions
 from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, Tag
 from siyu.shops.domain import VIEWER_PERMISSIONS
@@ -24,6 +26,8 @@ from tests.api.conftest import bearer
 from tests.factories.customers import make_customer, make_order
 from tests.factories.imports import import_file
 from tests.factories.jd_files import line, write_csv
+from tests.factories.loyalty import T0 as JOINED
+from tests.factories.loyalty import make_member
 from tests.factories.promotions import T0
 from tests.factories.promotions import spec as coupon_spec
 from tests.factories.shops import make_shop, make_sub_account, make_token
@@ -35,8 +39,9 @@ SECRET_OF_B = "b_only_account_7f3a"
 class Tenants:
     token_a: str
     viewer_a: str
-    ids_b: dict[str, int]
+    ids_b: dict[str, Any]
     shop_b: int
+    member_a: int = 0  # a member of shop A with points, for bodies that name the caller's own member
 
 
 @pytest.fixture
@@ -70,6 +75,18 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         db, by=b.principal.actor, template_id=template_b.id, customer_id=customer_b.id, now=T0
     )
     db.commit()
+    member_b = make_member(db, b.principal.actor, customer=customer_b)
+    order_b = make_order(db, customer_b, at=JOINED + timedelta(hours=1))
+    loyalty.earn_for_order(db, by=b.principal.actor, order_id=order_b.id, now=JOINED + timedelta(hours=2))
+    item_b = loyalty.create_mall_item(
+        db, by=b.principal.actor, spec=loyalty.MallItemSpec(name=SECRET_OF_B, kind="gift", points_cost=1, stock=5)
+    )
+    loyalty.set_matching_mode(db, by=b.principal.actor, mode="connected")
+    loyalty.upload_member_hashes(
+        db, by=b.principal.actor, lines=["ab" * 32 + ",B1"], filename=f"{SECRET_OF_B}.csv", legal_basis="品牌会员协议"
+    )
+    member_a = make_member(db, a.principal.actor, at=datetime.now(UTC))  # join gift not yet expired
+    db.commit()
     job_b = import_file(sessions, b.shop.id, write_csv(tmp_path / "b.csv", [line(account=SECRET_OF_B + "_2")]))
     token_a = make_token(db, a)
     viewer_a = make_token(db, a, list(VIEWER_PERMISSIONS))
@@ -85,8 +102,11 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         "batch": 1,
         "template_id": template_b.id,
         "coupon_id": coupon_b.id,
+        "member_id": member_b.id,
+        "item_id": item_b.id,
+        "order_no": order_b.order_no,
     }
-    return Tenants(token_a, viewer_a, ids, b.shop.id)
+    return Tenants(token_a, viewer_a, ids, b.shop.id, member_a.id)
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -94,8 +114,9 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, ops in paths.items() if path.startswith("/api/v1") for method in ops]
 
 
-def plausible_body(method: str, path: str) -> dict[str, Any]:
-    """A body that would succeed if the permission or tenancy check were missing."""
+def plausible_body(method: str, path: str, *, member_id: int = 1) -> dict[str, Any]:
+    """A body that would succeed if the permission or tenancy check were missing (``member_id``: a member of
+    the caller's own shop, for bodies that name one)."""
     if path.endswith("/staff") and method == "POST":
         return {"json": {"username": "intruder", "password": "longpassword1", "permissions": ["customers:view"]}}
     if path.endswith("/staff/{staff_id}"):
@@ -110,6 +131,28 @@ def plausible_body(method: str, path: str) -> dict[str, Any]:
         return {"json": {"op": "union", "left": {"snapshot": 1}, "right": {"snapshot": 1}, "name": "x"}}
     if path.endswith("/tags") and method == "POST":
         return {"json": {"name": "intruder"}}
+    if path.endswith("/members") and method == "POST" and "/tags/" not in path:
+        return {"json": {"phone": "13800000001", "consent": {"text": "本人同意《会员协议》"}}}
+    if path.endswith("/members/{member_id}/points") and method == "POST":
+        return {"json": {"points": 10, "reason": "intruder", "idempotency_key": "intruder-grant"}}
+    if path.endswith("/points/spend"):
+        return {"json": {"points": 1, "idempotency_key": "intruder-spend"}}
+    if path.endswith("/interactions"):
+        return {"json": {"kind": "checkin"}}
+    if path.endswith("/mall/items") and method == "POST":
+        return {"json": {"name": "intruder", "kind": "gift", "points_cost": 1, "stock": 1}}
+    if path.endswith("/mall/items/{item_id}") and method == "PATCH":
+        return {"json": {"stock": 0, "active": False}}
+    if path.endswith("/redeem"):
+        return {"json": {"member_id": member_id, "idempotency_key": "intruder-redeem"}}
+    if path.endswith("/loyalty/program"):
+        return {"json": {}}
+    if path.endswith("/loyalty/tiers") and method == "PUT":
+        return {"json": {"tiers": [{"name": "intruder", "threshold": 0}]}}
+    if path.endswith("/loyalty/matching") and method == "PUT":
+        return {"json": {"mode": "connected"}}
+    if path.endswith("/loyalty/member-hashes"):
+        return {"files": {"file": ("h.csv", b"ab" * 32, "text/csv")}, "data": {"legal_basis": "品牌会员协议"}}
     if "/members" in path:
         return {"json": {"customer_ids": [1]}}
     if path.endswith("/segments/settings"):
@@ -143,7 +186,8 @@ def test_every_route_with_an_id_refuses_another_shops_ids(
             continue
         assert set(params) <= set(tenants.ids_b), f"add the id of {params} to this test"
         url = path.format(**tenants.ids_b)
-        response = client.request(method, url, headers=bearer(tenants.token_a), **plausible_body(method, path))
+        body = plausible_body(method, path, member_id=tenants.member_a)
+        response = client.request(method, url, headers=bearer(tenants.token_a), **body)
         assert response.status_code == 404, (method, url, response.status_code, response.text)
         assert SECRET_OF_B not in response.text
         checked += 1
@@ -178,6 +222,9 @@ def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: 
         "batch": 1,
         "template_id": 1,
         "coupon_id": 1,
+        "member_id": 1,
+        "item_id": 1,
+        "order_no": "1",
     }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing
@@ -232,3 +279,30 @@ def test_ids_of_another_shop_inside_request_bodies_are_refused_or_ignored(
         json={"customer_ids": [customer_b], "accounts": [SECRET_OF_B]},
     )
     assert via_ids.json() == {"added": 0, "unknown_accounts": [SECRET_OF_B], "member_count": 0}
+
+
+def test_loyalty_bodies_naming_another_shops_customer_or_member_are_refused(
+    client: TestClient, tenants: Tenants
+) -> None:
+    a = bearer(tenants.token_a)
+    joined = client.post(
+        "/api/v1/members", headers=a, json={"customer_id": tenants.ids_b["customer_id"], "consent": {"text": "同意"}}
+    )
+    assert joined.status_code == 404
+    item = client.post(
+        "/api/v1/mall/items", headers=a, json={"name": "mine", "kind": "gift", "points_cost": 1, "stock": 1}
+    ).json()
+    stolen = client.post(
+        f"/api/v1/mall/items/{item['id']}/redeem",
+        headers=a,
+        json={"member_id": tenants.ids_b["member_id"], "idempotency_key": "steal"},
+    )
+    assert stolen.status_code == 404
+    theirs = client.get("/api/v1/mall/redemptions", headers=a, params={"member_id": tenants.ids_b["member_id"]})
+    assert theirs.json() == []
+    own = client.post(
+        f"/api/v1/mall/items/{item['id']}/redeem",
+        headers=a,
+        json={"member_id": tenants.member_a, "idempotency_key": "mine"},
+    )
+    assert own.status_code == 201  # the body above would have worked for the caller's own member
