@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,10 +30,11 @@ def sessions() -> sessionmaker[Session]:
 
 def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
     """Print an error in Chinese and English and return the Exit to raise."""
+    # escaped: "[code]" and messages would otherwise be read as rich markup and vanish
     if isinstance(error, DomainError):
-        err_console.print(f"[red]错误 / error[/red] [{error.code}] {error.zh}\n  {error.en}")
+        err_console.print(f"[red]错误 / error[/red] {escape(f'[{error.code}] {error.zh}')}\n  {escape(error.en)}")
     else:
-        err_console.print(f"[red]错误 / error[/red] {error}")
+        err_console.print(f"[red]错误 / error[/red] {escape(str(error))}")
     return typer.Exit(code)
 
 
