@@ -402,8 +402,7 @@ def card(request: Request, shop_code: str) -> Response:
             )
         history = [
             {
-                "label": i18n.pick(domain.SOURCES.get(e.source, (e.source, e.source)), lang)
-                + (f" · {e.ref}" if e.source == "checkin" else ""),
+                "label": i18n.pick(domain.SOURCES.get(e.source, (e.source, e.source)), lang),
                 "points": e.points,
                 "at": i18n.format_datetime(e.at, lang, zone),
             }
