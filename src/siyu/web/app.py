@@ -36,6 +36,12 @@ def mount_console(app: FastAPI, *, static_dir: Path) -> None:
     for module in (auth, dashboard, customers, imports, segments, audiences, tags, staff):
         app.include_router(module.router, include_in_schema=False)
 
+    # membership, points mall and coupons (会员, 积分商城, 优惠券)
+    from siyu.web.views import coupons, loyalty, mall, members
+
+    for module in (members, loyalty, mall, coupons):
+        app.include_router(module.router, include_in_schema=False)
+
     # the buyer-facing H5 pages (/m/{shop}/…): no staff login, their own session keys
     from siyu.web.views import h5
 

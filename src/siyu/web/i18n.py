@@ -554,3 +554,10 @@ def format_date(value: date | None, lang: str) -> str:
         return "—"
     pattern = "yyyy-MM-dd" if lang == "zh" else "MMM d, yyyy"
     return babel_date(value, pattern, locale=LOCALES[normalise_lang(lang)])
+
+
+# membership, points mall and coupon pages keep their texts in their own file
+from siyu.web import i18n_loyalty  # noqa: E402
+
+CATALOG.update(i18n_loyalty.CATALOG)
+ENGLISH.update(i18n_loyalty.ENGLISH)
