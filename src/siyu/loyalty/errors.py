@@ -118,3 +118,14 @@ class LegalBasisRequired(DomainError):
             "上传品牌会员哈希需填写合法依据（个人信息保护法：哈希后的手机号仍属个人信息）",
             "uploading member hashes needs a stated legal basis (PIPL: a hashed phone is still personal data)",
         )
+
+
+class AccountPhoneMismatch(DomainError):
+    code = "account_phone_mismatch"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "该京东账号已绑定其他手机号，请核对账号或使用绑定的手机号开卡",
+            "this JD account is known with another phone number: check the account or join with that phone",
+        )

@@ -30,6 +30,7 @@ from siyu.db import insert_ignoring_conflicts, utcnow
 from siyu.loyalty import domain
 from siyu.loyalty.domain import Lot, ProgramSettings, TierRung
 from siyu.loyalty.errors import (
+    AccountPhoneMismatch,
     AlreadyMember,
     ConsentRequired,
     IdempotencyConflict,
@@ -347,6 +348,9 @@ def join_by_phone(
     account = account.strip()[:100]
     if account:
         customer = session.scalar(select(Customer).where(Customer.shop_id == by.shop_id, Customer.account == account))
+        if customer is not None and customer.phone_hash and customer.phone_hash != phone_hash:
+            # never let a typed account take over a customer known with another phone
+            raise AccountPhoneMismatch()
     if customer is None:
         customer = session.scalars(
             select(Customer)
