@@ -15,6 +15,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.sql import local_date
+from siyu.core.errors import NotFound
 from siyu.core.paging import Page, PageRequest
 from siyu.customers.models import Customer, Order
 from siyu.db import utcnow
@@ -85,6 +86,35 @@ def list_members(
         for m, account, name, masked, tier_name in rows
     ]
     return Page(items, int(total), page)
+
+
+def member_row(session: Session, *, shop_id: int, member_id: int) -> MemberRow:
+    """One member as a list row (any status); NotFound outside the shop."""
+    found = session.execute(
+        select(Member, Customer.account, Customer.name, Customer.phone_masked, MemberTier.name)
+        .join(Customer, Customer.id == Member.customer_id)
+        .outerjoin(MemberTier, and_(MemberTier.shop_id == Member.shop_id, MemberTier.level == Member.tier_level))
+        .where(Member.shop_id == shop_id, Member.id == member_id)
+    ).first()
+    if found is None:
+        raise NotFound("会员", "member")
+    m, account, name, masked, tier_name = found
+    return MemberRow(
+        m.id,
+        m.member_no,
+        m.customer_id,
+        account,
+        name,
+        masked,
+        m.tier_level,
+        tier_name or "",
+        m.points_balance,
+        m.points_debt,
+        m.growth_value,
+        m.status,
+        m.source,
+        m.joined_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,8 +163,7 @@ def list_members(
 
 
 def _card(session: SessionDep, shop_id: int, member: Member) -> MemberCard:
-    found = queries.list_members(session, shop_id=shop_id, page=PageRequest(1, 200), q=member.member_no, status="")
-    row = next(r for r in found.items if r.id == member.id)
+    row = queries.member_row(session, shop_id=shop_id, member_id=member.id)
     tier = next((t for t in _ladder(session, shop_id).tiers if t.level == member.tier_level), None)
     settings, _ = services.load_program(session, shop_id)
     expiring = services.expiring_soon(session, shop_id=shop_id, member_id=member.id)
