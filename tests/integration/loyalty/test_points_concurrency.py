@@ -5,6 +5,7 @@ oversells."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from collections import defaultdict
@@ -31,7 +32,9 @@ from tests.factories.customers import make_order
 from tests.factories.loyalty import T0, make_member, make_program
 from tests.factories.shops import make_shop
 
-RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
+RETRYABLE = {"40001", "40P01"}
+# 10,000 requests take about two minutes on the 2-core test machine; the suite runs 3,000 by default
+STRESS_OPS = int(os.environ.get("SIYU_LOYALTY_STRESS_OPS", "3000"))  # serialization failure, deadlock detected
 
 
 @pytest.fixture
@@ -196,10 +199,11 @@ def check_books(a: Arena, ops: list[Op], outcomes: list[Outcome]) -> None:
 @pytest.mark.postgres_only
 def test_a_hundred_clients_keep_every_members_books_exact(pooled: Engine) -> None:
     a = arena(pooled, members=50, orders_per_member=20, seed=11)
-    ops = operations(a, 10_000, seed=12)
+    ops = operations(a, STRESS_OPS, seed=12)
     outcomes = hammer(a, ops, threads=100)
     statuses = {s: sum(o.status == s for o in outcomes) for s in ("applied", "replayed", "refused", "not_earned")}
-    assert statuses["applied"] > 3_000 and statuses["replayed"] > 500 and statuses["refused"] > 0, statuses
+    assert statuses["applied"] > STRESS_OPS // 3 and statuses["replayed"] > STRESS_OPS // 20, statuses
+    assert statuses["refused"] > 0, statuses
     assert a.retries == 0, f"{a.retries} transactions were retried after a serialization failure or deadlock"
     check_books(a, ops, outcomes)
 
