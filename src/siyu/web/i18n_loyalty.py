@@ -73,7 +73,7 @@ CATALOG: dict[str, str] = {
     "Upload and match": "上传并匹配",
     "How to make the file locally": "如何在本地生成文件",
     "The brand (or you, on a computer that holds the brand's member list) computes the hashes locally with the shared key; the clear numbers never leave that computer:": "由品牌方（或在保存品牌会员名单的电脑上）用共享密钥在本地计算哈希，明文号码不离开这台电脑：",
-    "The input has one mobile number a line (a member no. and tier may follow, comma-separated); the output has the hash in place of the number. Run `siyu loyalty hash-phones --help` for the options.": "输入文件每行一个手机号（后面可用逗号附会员号和等级）；输出文件用哈希替换号码。运行 `siyu loyalty hash-phones --help` 查看全部选项。",
+    "members.csv has one line a member: phone, then optionally the brand member no. and tier, comma-separated. shared-key.txt holds the key shown above. hashes.csv gets one HMAC-SHA256 a line in place of each phone, with bad lines reported and left out; upload it here.": "members.csv 每行一位会员：手机号，后面可用逗号附品牌会员号和等级；shared-key.txt 保存上面的共享密钥；生成的 hashes.csv 每行一个 HMAC-SHA256 替代手机号，无效行会列出且不写入。然后在此上传。",
     "Uploads": "上传记录",
     "Legal basis": "合法依据",
     "No uploads yet.": "暂无上传记录。",

@@ -26,7 +26,7 @@ from siyu.web.views.loyalty_forms import COUPON_FIELDS, SPEC_TO_FORM, coupon_for
 from siyu.web.views.members import form_key
 
 router = APIRouter()
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 STATUSES = tuple(s.value for s in CouponStatus)
 NOTICES = {
     "created": "Coupon template created.",
