@@ -382,7 +382,7 @@ def test_matching_shows_the_key_audited_and_reports_an_upload(app_client: TestCl
     secret = re.search(r'data-testid="secret-value">([^<]+)<', shown.text)
     assert secret
     viewed = db.scalars(select(AuditEntry.action).where(AuditEntry.shop_id == shop.shop_id)).all()
-    assert "loyalty.match_secret_viewed" in viewed
+    assert "loyalty.match_secret_revealed" in viewed
 
     lines = "hash,member_no\n" + "\n".join(
         [

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from siyu.audit.services import record
 from siyu.core.errors import DomainError, InvalidInput
 from siyu.db import transaction
 from siyu.loyalty import queries, services
@@ -207,10 +206,8 @@ def matching_key(request: Request, console: PostDep) -> Response:
     console.require("loyalty:manage")
     with transaction(factory_of(request), write=True) as session:
         _settings, row = services.load_program(session, console.shop.id)
-        secret = row.match_secret if row else ""
-        if secret:
-            # the key lets anyone holding a hash file test phone numbers against it: who saw it is kept
-            record(session, console.principal.actor, "loyalty.match_secret_viewed", "member_program", console.shop.id)
+        # the key lets anyone holding a hash file test phone numbers against it: the service audits who saw it
+        secret = services.reveal_match_secret(session, by=console.principal.actor) if row and row.match_secret else ""
     return _matching_page(request, console, secret=secret or None)
 
 
