@@ -100,6 +100,9 @@ SOURCE_WEIGHTS: tuple[tuple[str, float], ...] = (
 )  # fmt: skip
 # Share of customers from non-order sources who only followed/registered and never bought.
 FAN_ONLY_SHARE = 0.2
+MEMBER_SHARE_REPEATERS = 0.32  # of customers who order more than once
+MEMBER_SHARE_OTHERS = 0.02
+MEMBER_PRICE_TASTE = 0.45  # members lean to dearer SKUs: higher order value [M]
 
 # 订单来源 as JD writes it.
 ORDER_CHANNELS: tuple[tuple[str, float], ...] = (
@@ -496,7 +499,7 @@ def generate_chunk(
     source_ix = _pick(rng, SOURCE_WEIGHTS, n)
     source_channel = np.array([s for s, _ in SOURCE_WEIGHTS], dtype=object)[source_ix].tolist()
     follows_shop = rng.random(n) < 0.35
-    is_member = rng.random(n) < 0.20
+    member_roll = rng.random(n)  # who joins the membership is decided once their buying is known
 
     # --- how often and how much they buy -------------------------------------------------------
     # Gamma-Poisson order counts: ~40% buy once, a long tail buys dozens of times.
@@ -504,6 +507,8 @@ def generate_chunk(
     n_orders = np.minimum(1 + extra_orders, 150).astype(np.int64)
     fan_only = (source_ix != 0) & (rng.random(n) < FAN_ONLY_SHARE)
     n_orders[fan_only] = 0
+    # about 1 in 5 join the membership, mostly those who come back [M]: members repurchase more often
+    is_member = member_roll < np.where(n_orders > 1, MEMBER_SHARE_REPEATERS, MEMBER_SHARE_OTHERS)
     cycle = np.clip(rng.lognormal(np.log(35.0), 0.6, size=n), 5.0, 240.0)  # days between orders
     span_room = window_days * 0.95
     repeaters = n_orders > 1
@@ -512,7 +517,7 @@ def generate_chunk(
     # one-time buyers arrive with the season (many are won at 618/双11); repeaters start anywhere
     one_time_start = _sample_days(rng, cal.weight, n) + rng.random(n)
     start = np.where(repeaters, rng.random(n) * np.maximum(window_days - span, 0.0), one_time_start)
-    price_tier = rng.normal(0.0, 1.0, size=n)  # taste for dearer SKUs
+    price_tier = rng.normal(0.0, 1.0, size=n) + is_member * MEMBER_PRICE_TASTE  # taste for dearer SKUs
     bulk_buyer = rng.random(n) < 0.03  # a few buy for office/family in bulk: Pareto-sized baskets
     bulk_factor = np.where(bulk_buyer, np.minimum(1.0 + rng.pareto(1.5, size=n) * 2.0, 12.0), 1.0)
     favourite_channel = _pick(rng, ORDER_CHANNELS, n)
