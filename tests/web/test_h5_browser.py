@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -14,11 +13,11 @@ from siyu import migrate
 from siyu.audit.services import Actor
 from siyu.db import session_factory, transaction
 from siyu.loyalty import services as loyalty
-from tests.web.web_support import Shop, make_shop, serving
+from tests.web.web_support import Shop, make_shop, screenshot_dir, serving
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "h5-card.png"
+SCREENSHOT = screenshot_dir() / "h5-card.png"
 
 
 @dataclass

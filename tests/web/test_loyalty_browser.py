@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -20,10 +19,10 @@ from siyu.loyalty.demo import seed_demo_membership
 from siyu.loyalty.models import Member
 from siyu.promotions.models import CouponTemplate
 from tests.web.test_web_browser import log_in
-from tests.web.web_support import Shop, make_shop, serving
+from tests.web.web_support import Shop, make_shop, screenshot_dir, serving
 
 pytestmark = pytest.mark.browser
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+IMAGES = screenshot_dir()
 
 
 @dataclass

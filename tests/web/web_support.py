@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from fastapi.testclient import TestClient
@@ -96,3 +99,11 @@ def serving(engine: Engine) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def screenshot_dir() -> Path:
+    """Where browser tests put their screenshots: docs/images when SIYU_DOC_SCREENSHOTS=1 (to refresh the
+    README's pictures), otherwise a temporary folder, so that a test run never changes the working tree."""
+    if os.environ.get("SIYU_DOC_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "images"
+    return Path(tempfile.gettempdir()) / "siyu-screenshots"
