@@ -99,7 +99,7 @@ class PointsEntry(Base):
         UniqueConstraint("shop_id", "idempotency_key"),
         Index("ix_points_entries_member_at", "member_id", "at"),
         Index("ix_points_entries_shop_source_at", "shop_id", "source", "at"),
-        CheckConstraint("points <> 0 OR debt_change <> 0", name="changes_something"),
+        CheckConstraint("points <> 0 OR debt_change <> 0 OR growth <> 0", name="changes_something"),
         CheckConstraint("balance_after >= 0", name="balance_after_not_negative"),
     )
 

@@ -535,9 +535,21 @@ def _earn(
     if points <= 0 and growth <= 0:
         return PointsResult(None, member, points=0)
     if points <= 0:
-        # growth without points cannot be a ledger line of points; growth alone is kept on the member
-        member.growth_value += growth
-        return PointsResult(None, member, points=0)
+        # growth without points: a ledger line of 0 points keeps the key, so a retry adds no growth again
+        entry = _entry(
+            session,
+            member,
+            kind="earn",
+            source=source,
+            points=0,
+            key=key,
+            ref=ref,
+            reason=reason,
+            by=by,
+            now=now,
+            growth=growth,
+        )
+        return PointsResult(entry, member, points=0)
     repaid = domain.repay_debt(points, member.points_debt)
     entry = _entry(
         session,

@@ -394,11 +394,6 @@ def test_the_birthday_gift_comes_once_a_year_and_29_february_counts_on_28_februa
     assert db.get_one(Customer, leapling.customer_id).birthday == date(2000, 2, 29)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: growth earned without points is not tied to an idempotency key (the ledger CHECK needs "
-    "points or debt), so every sync adds it again; needs a migration to fix",
-)
 def test_growth_from_an_order_that_earns_no_points_is_counted_once(db: Session, by: Actor, member: Member) -> None:
     make_program(db, by, join_gift_points=0, points_per_yuan=0, growth_per_yuan=1)
     member_order(db, member, paid_fen=10_000, at=T0)
@@ -406,3 +401,15 @@ def test_growth_from_an_order_that_earns_no_points_is_counted_once(db: Session, 
     services.sync_order_points(db, by=by, now=T0 + DAY)
     db.refresh(member)
     assert member.growth_value == 100
+
+
+def test_a_refund_takes_back_growth_even_when_the_order_earned_no_points(
+    db: Session, by: Actor, member: Member
+) -> None:
+    make_program(db, by, join_gift_points=0, points_per_yuan=0, growth_per_yuan=1)
+    order = member_order(db, member, paid_fen=10_000, at=T0)
+    services.sync_order_points(db, by=by, now=T0)
+    services.reverse_order_points(db, by=by, order_no=order.order_no, now=T0 + DAY)
+    db.refresh(member)
+    assert member.growth_value == 0
+    assert_ledger_holds(db, member)
