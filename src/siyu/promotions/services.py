@@ -206,13 +206,6 @@ def stop_template(session: Session, *, by: Actor, template_id: int) -> CouponTem
 
 
 # ---- claims ---------------------------------------------------------------------------------------------
-class _Replay(Exception):
-    """Raised inside the claim's savepoint to undo the stock taken when the key was used meanwhile."""
-
-    def __init__(self, coupon: Coupon) -> None:
-        self.coupon = coupon
-
-
 def _by_key(session: Session, shop_id: int, key: str) -> Coupon | None:
     return session.scalar(select(Coupon).where(Coupon.shop_id == shop_id, Coupon.idempotency_key == key))
 
@@ -253,10 +246,15 @@ def claim_coupon(
 ) -> Coupon:
     """Give the customer one coupon of the template (领券), or say why not.
 
-    Race-free on PostgreSQL and SQLite: the stock is taken by one conditional UPDATE (``claimed_count <
-    total_stock``), which also locks the template row until commit, so the count of the customer's
-    coupons made after it cannot interleave with another claim of the same template. The database backs
-    both: CHECK (claimed_count <= total_stock) and UNIQUE (template_id, customer_id, seq).
+    Race-free on PostgreSQL and SQLite, and short on the hot row: the coupon (seq = the customer's
+    coupons so far + 1) and its audit row are written first, and the stock is taken last by one
+    conditional UPDATE (``claimed_count < total_stock``), so the template row — which every claim of a
+    popular coupon needs — is locked only from that UPDATE to the commit. The database backs both
+    rules: CHECK (claimed_count <= total_stock), and UNIQUE (template_id, customer_id, seq): two claims
+    of one customer at the same moment pick the same seq, the second waits for the first and, on the
+    conflict, counts again (and meets the limit). No claim waits for another while holding the template
+    row, so claims cannot deadlock; a coupon taken inside a mall redemption keeps the order member →
+    mall item → template.
     """
     now = now or utcnow()
     key = None
@@ -277,72 +275,66 @@ def claim_coupon(
         raise OutsideClaimWindow(early=window == "early")
     domain.check_channel(template.channel, channel, is_member=customer.is_member)
     limit = template.per_customer_limit
-    if _held(session, template.id, customer.id) >= limit:  # cheap early answer; re-checked under the lock
-        raise ClaimLimitReached(limit)
-    try:
-        with session.begin_nested():
-            taken = session.execute(
-                update(CouponTemplate)
-                .where(
-                    CouponTemplate.id == template.id,
-                    CouponTemplate.status == "active",
-                    CouponTemplate.claimed_count < CouponTemplate.total_stock,
+    valid_from, valid_until = domain.validity(terms, now)
+    for _attempt in range(limit + 1):  # a retry only follows a same-customer race on seq
+        held = _held(session, template.id, customer.id)
+        if held >= limit:
+            raise ClaimLimitReached(limit)
+        try:
+            with session.begin_nested():
+                coupon = Coupon(
+                    shop_id=by.shop_id,
+                    template_id=template.id,
+                    customer_id=customer.id,
+                    seq=held + 1,
+                    code=domain.new_code(),
+                    status=domain.initial_status(template.channel),
+                    channel=channel,
+                    idempotency_key=key,
+                    claimed_at=now,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    updated_at=now,
                 )
-                .values(claimed_count=CouponTemplate.claimed_count + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                raise OutOfStock()
-            # from here on this transaction holds the template's row lock: counts below are settled
+                session.add(coupon)
+                session.flush()
+                record(
+                    session,
+                    by,
+                    "coupon.claim",
+                    "coupon",
+                    coupon.id,
+                    after={
+                        "template_id": template.id,
+                        "customer_id": customer.id,
+                        "seq": coupon.seq,
+                        "channel": channel,
+                        "status": coupon.status,
+                    },
+                )
+                session.flush()
+                # the stock last: from here to the commit this transaction holds the template's row
+                taken = session.execute(
+                    update(CouponTemplate)
+                    .where(
+                        CouponTemplate.id == template.id,
+                        CouponTemplate.status == "active",
+                        CouponTemplate.claimed_count < CouponTemplate.total_stock,
+                    )
+                    .values(claimed_count=CouponTemplate.claimed_count + 1)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    raise OutOfStock()
+        except IntegrityError:
+            # the same key used at the same moment (a replay), or this customer's seq taken by a twin claim
             if key is not None and (earlier := _by_key(session, by.shop_id, key)) is not None:
-                raise _Replay(earlier)
-            held = _held(session, template.id, customer.id)
-            if held >= limit:
-                raise ClaimLimitReached(limit)
-            valid_from, valid_until = domain.validity(terms, now)
-            coupon = Coupon(
-                shop_id=by.shop_id,
-                template_id=template.id,
-                customer_id=customer.id,
-                seq=held + 1,
-                code=domain.new_code(),
-                status=domain.initial_status(template.channel),
-                channel=channel,
-                idempotency_key=key,
-                claimed_at=now,
-                valid_from=valid_from,
-                valid_until=valid_until,
-                updated_at=now,
-            )
-            session.add(coupon)
-            session.flush()
-    except _Replay as replay:
+                session.expire(template, ["claimed_count"])
+                return _replayed(earlier, template_id, customer_id)
+            continue
         session.expire(template, ["claimed_count"])
-        return _replayed(replay.coupon, template_id, customer_id)
-    except IntegrityError:
-        # only a key used at the same moment for another template gets here (PostgreSQL waits for the
-        # other transaction, then reports the duplicate)
-        session.expire(template, ["claimed_count"])
-        earlier = _by_key(session, by.shop_id, key) if key is not None else None
-        if earlier is None:
-            raise
-        return _replayed(earlier, template_id, customer_id)
-    session.expire(template, ["claimed_count"])
-    record(
-        session,
-        by,
-        "coupon.claim",
-        "coupon",
-        coupon.id,
-        after={
-            "template_id": template.id,
-            "customer_id": customer.id,
-            "seq": coupon.seq,
-            "channel": channel,
-            "status": coupon.status,
-        },
-    )
-    return coupon
+        return coupon
+    raise ClaimLimitReached(limit)
 
 
 # ---- use, refund, expiry --------------------------------------------------------------------------------
