@@ -293,7 +293,7 @@ def member_analytics(
         select(entry_month, PointsEntry.kind, func.sum(PointsEntry.points))
         .where(PointsEntry.shop_id == shop_id, PointsEntry.at >= now - timedelta(days=31 * months + 31))
         .group_by(entry_month, PointsEntry.kind)
-    ).tuples():
+    ):
         flows.setdefault(month, {})[kind] = int(points or 0)
     points_by_month = [
         MonthPoint(
