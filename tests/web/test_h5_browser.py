@@ -3,45 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from siyu import migrate
 from siyu.audit.services import Actor
-from siyu.db import session_factory, transaction
+from siyu.db import transaction
 from siyu.loyalty import services as loyalty
-from tests.web.web_support import Shop, make_shop, screenshot_dir, serving
+from tests.web.web_support import Live, Shop, live_shop, screenshot_dir
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = screenshot_dir() / "h5-card.png"
 
 
-@dataclass
-class Live:
-    base: str
-    shop: Shop
-    factory: sessionmaker[Session]
-
-
-@pytest.fixture(scope="module")
-def live(database: object) -> Iterator[Live]:
-    """A migrated database with a shop and three points-mall items, served by uvicorn on 127.0.0.1."""
-    engine = database.new_engine()  # type: ignore[attr-defined]
-    migrate.upgrade(engine)
-    factory = session_factory(engine)
-    shop = make_shop(factory, "h5shop")
+def _fill(factory: sessionmaker[Session], shop: Shop) -> None:
     by = Actor(shop.shop_id, "system", None, "test")
     with transaction(factory, write=True) as session:
         for name, cost, stock in (("品牌帆布袋", 80, 50), ("保温杯", 300, 20), ("新品试用装", 1_000, 0)):
             spec = loyalty.MallItemSpec(name=name, kind="gift", points_cost=cost, stock=stock, description="")
             loyalty.create_mall_item(session, by=by, spec=spec)
-    with serving(engine) as base:
-        yield Live(base, shop, factory)
-    database.drop(engine)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def live(database: object) -> Iterator[Live]:
+    """A migrated database with a shop and three points-mall items, served by uvicorn on 127.0.0.1."""
+    with live_shop(database, "h5shop", _fill) as served:
+        yield served
 
 
 @pytest.fixture

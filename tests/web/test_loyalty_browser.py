@@ -12,38 +12,28 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from siyu import migrate
 from siyu.customers.demo import write_demo_data
-from siyu.db import session_factory, transaction
+from siyu.db import transaction
 from siyu.loyalty.demo import seed_demo_membership
 from siyu.loyalty.models import Member
 from siyu.promotions.models import CouponTemplate
 from tests.web.test_web_browser import log_in
-from tests.web.web_support import Shop, make_shop, screenshot_dir, serving
+from tests.web.web_support import Live, Shop, live_shop, screenshot_dir
 
 pytestmark = pytest.mark.browser
 IMAGES = screenshot_dir()
 
 
-@dataclass
-class Live:
-    base: str
-    shop: Shop
-    factory: sessionmaker[Session]
+def _fill(factory: sessionmaker[Session], shop: Shop) -> None:
+    write_demo_data(factory, shop_id=shop.shop_id, customers=300, seed=7)
+    seed_demo_membership(factory, shop_id=shop.shop_id, seed=7)
 
 
 @pytest.fixture(scope="module")
 def live(database: object) -> Iterator[Live]:
     """A migrated database with 300 demo customers and their membership, served on 127.0.0.1."""
-    engine = database.new_engine()  # type: ignore[attr-defined]
-    migrate.upgrade(engine)
-    factory = session_factory(engine)
-    shop = make_shop(factory, "membershop")
-    write_demo_data(factory, shop_id=shop.shop_id, customers=300, seed=7)
-    seed_demo_membership(factory, shop_id=shop.shop_id, seed=7)
-    with serving(engine) as base:
-        yield Live(base, shop, factory)
-    database.drop(engine)  # type: ignore[attr-defined]
+    with live_shop(database, "membershop", _fill) as served:
+        yield served
 
 
 @dataclass

@@ -6,7 +6,6 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,36 +14,26 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from siyu import migrate
 from siyu.customers.demo import write_demo_data
 from siyu.customers.models import Customer
-from siyu.db import session_factory, transaction
+from siyu.db import transaction
 from siyu.segments.audiences import count_audience
 from siyu.segments.rfm import rfm_report
 from tests.web.test_web_browser import log_in
-from tests.web.web_support import Shop, make_shop, serving
+from tests.web.web_support import Live, Shop, live_shop
 
 pytestmark = pytest.mark.browser
 
 
-@dataclass
-class Live:
-    base: str
-    shop: Shop
-    factory: sessionmaker[Session]
+def _fill(factory: sessionmaker[Session], shop: Shop) -> None:
+    write_demo_data(factory, shop_id=shop.shop_id, customers=300, seed=7)
 
 
 @pytest.fixture(scope="module")
 def live(database: object) -> Iterator[Live]:
     """A migrated database with 300 demo customers, served by uvicorn on 127.0.0.1."""
-    engine = database.new_engine()  # type: ignore[attr-defined]
-    migrate.upgrade(engine)
-    factory = session_factory(engine)
-    shop = make_shop(factory, "segshop")
-    write_demo_data(factory, shop_id=shop.shop_id, customers=300, seed=7)
-    with serving(engine) as base:
-        yield Live(base, shop, factory)
-    database.drop(engine)  # type: ignore[attr-defined]
+    with live_shop(database, "segshop", _fill) as served:
+        yield served
 
 
 @pytest.fixture

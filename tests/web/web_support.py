@@ -8,18 +8,20 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from siyu import migrate
 from siyu.api.app import create_app
-from siyu.db import transaction
+from siyu.db import session_factory, transaction
 from siyu.shops import services
 from siyu.shops.domain import VIEWER_PERMISSIONS
 
@@ -107,3 +109,28 @@ def screenshot_dir() -> Path:
     if os.environ.get("SIYU_DOC_SCREENSHOTS") == "1":
         return Path(__file__).resolve().parents[2] / "docs" / "images"
     return Path(tempfile.gettempdir()) / "siyu-screenshots"
+
+
+@dataclass
+class Live:
+    """A served shop for browser tests: its base URL, the shop and a session factory on its database."""
+
+    base: str
+    shop: Shop
+    factory: sessionmaker[Session]
+
+
+@contextmanager
+def live_shop(database: Any, code: str, fill: Callable[[sessionmaker[Session], Shop], None]) -> Iterator[Live]:
+    """A new migrated database with shop ``code`` (main account + viewer), filled by ``fill``, served by
+    uvicorn on 127.0.0.1; dropped afterwards. ``database`` is the suite's ``database`` fixture."""
+    engine = database.new_engine()
+    migrate.upgrade(engine)
+    factory = session_factory(engine)
+    shop = make_shop(factory, code)
+    fill(factory, shop)
+    try:
+        with serving(engine) as base:
+            yield Live(base, shop, factory)
+    finally:
+        database.drop(engine)
