@@ -41,64 +41,16 @@ class MemberRow:
     joined_at: datetime
 
 
-def list_members(
-    session: Session, *, shop_id: int, page: PageRequest, q: str = "", tier: int | None = None, status: str = "active"
-) -> Page[MemberRow]:
-    """Members, newest first; ``q`` finds a member number, JD account, name or the last 4 phone digits."""
-    query = (
+def _rows() -> Any:
+    """Members with what a list shows of them: account, name, masked phone, tier name."""
+    return (
         select(Member, Customer.account, Customer.name, Customer.phone_masked, MemberTier.name)
         .join(Customer, Customer.id == Member.customer_id)
         .outerjoin(MemberTier, and_(MemberTier.shop_id == Member.shop_id, MemberTier.level == Member.tier_level))
-        .where(Member.shop_id == shop_id)
     )
-    if status:
-        query = query.where(Member.status == status)
-    if tier is not None:
-        query = query.where(Member.tier_level == tier)
-    q = q.strip()
-    if q:
-        like = f"%{q}%"
-        conditions = [Member.member_no == q, Customer.account.like(like), Customer.name.like(like)]
-        if q.isdigit() and len(q) == 4:
-            conditions.append(Customer.phone_tail == q)
-        query = query.where(or_(*conditions))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
-        query.order_by(Member.joined_at.desc(), Member.id.desc()).limit(page.size).offset(page.offset)
-    ).all()
-    items = [
-        MemberRow(
-            m.id,
-            m.member_no,
-            m.customer_id,
-            account,
-            name,
-            masked,
-            m.tier_level,
-            tier_name or "",
-            m.points_balance,
-            m.points_debt,
-            m.growth_value,
-            m.status,
-            m.source,
-            m.joined_at,
-        )
-        for m, account, name, masked, tier_name in rows
-    ]
-    return Page(items, int(total), page)
 
 
-def member_row(session: Session, *, shop_id: int, member_id: int) -> MemberRow:
-    """One member as a list row (any status); NotFound outside the shop."""
-    found = session.execute(
-        select(Member, Customer.account, Customer.name, Customer.phone_masked, MemberTier.name)
-        .join(Customer, Customer.id == Member.customer_id)
-        .outerjoin(MemberTier, and_(MemberTier.shop_id == Member.shop_id, MemberTier.level == Member.tier_level))
-        .where(Member.shop_id == shop_id, Member.id == member_id)
-    ).first()
-    if found is None:
-        raise NotFound("会员", "member")
-    m, account, name, masked, tier_name = found
+def _row(m: Member, account: str, name: str, masked: str, tier_name: str | None) -> MemberRow:
     return MemberRow(
         m.id,
         m.member_no,
@@ -115,6 +67,38 @@ def member_row(session: Session, *, shop_id: int, member_id: int) -> MemberRow:
         m.source,
         m.joined_at,
     )
+
+
+def list_members(
+    session: Session, *, shop_id: int, page: PageRequest, q: str = "", tier: int | None = None, status: str = "active"
+) -> Page[MemberRow]:
+    """Members, newest first; ``q`` finds a member number, JD account, name or the last 4 phone digits."""
+    query = _rows().where(Member.shop_id == shop_id)
+    if status:
+        query = query.where(Member.status == status)
+    if tier is not None:
+        query = query.where(Member.tier_level == tier)
+    q = q.strip()
+    if q:
+        like = f"%{q}%"
+        conditions = [Member.member_no == q, Customer.account.like(like), Customer.name.like(like)]
+        if q.isdigit() and len(q) == 4:
+            conditions.append(Customer.phone_tail == q)
+        query = query.where(or_(*conditions))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Member.joined_at.desc(), Member.id.desc()).limit(page.size).offset(page.offset)
+    ).all()
+    items = [_row(*found) for found in rows]
+    return Page(items, int(total), page)
+
+
+def member_row(session: Session, *, shop_id: int, member_id: int) -> MemberRow:
+    """One member as a list row (any status); NotFound outside the shop."""
+    found = session.execute(_rows().where(Member.shop_id == shop_id, Member.id == member_id)).first()
+    if found is None:
+        raise NotFound("会员", "member")
+    return _row(*found)
 
 
 @dataclass(frozen=True, slots=True)
