@@ -9,11 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.api.deps import lang_of
 from siyu.config import Settings, get_settings
-from siyu.core.errors import DomainError
+from siyu.core.errors import ConcurrentConflict, DomainError
 from siyu.db import create_engine, session_factory
 
 API_PREFIX = "/api/v1"
@@ -46,6 +47,11 @@ def create_app(
 
             return render_domain_error(request, exc)
         return JSONResponse({"error": exc.to_dict(lang_of(request))}, status_code=exc.status)
+
+    @app.exception_handler(IntegrityError)
+    def _conflict(request: Request, exc: IntegrityError) -> Any:
+        # the request's transaction is already rolled back: answer as a clear, retryable conflict, not a 500
+        return _domain_error(request, ConcurrentConflict())
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -63,3 +63,16 @@ class NotAuthenticated(DomainError):
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 422
+
+
+class ConcurrentConflict(DomainError):
+    """A request lost a race at a database uniqueness rule (e.g. the same key sent twice at one moment)."""
+
+    code = "conflict"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "该请求与同时进行的另一请求冲突，未做任何更改，请稍后重试",
+            "this request collided with another one made at the same moment; nothing was changed, try again",
+        )
