@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.services import Actor, record
@@ -240,7 +240,29 @@ def run_order_import(
     PROGRESS.put(_final_progress(job))
     if on_progress is not None:
         on_progress(_final_progress(job))
+    if job.lines_added or job.lines_already_present:
+        _sync_member_points(factory, shop_id)
     return job
+
+
+def _sync_member_points(factory: sessionmaker[Session], shop_id: int) -> None:
+    """After an import: points for members' new paid orders, and back from orders now refunded (its own
+    transaction; the import has committed already, and a failure here is audited, never lost: the same
+    sync runs again from the console, the API or `siyu loyalty sync-orders`)."""
+    from siyu.loyalty import services as loyalty
+    from siyu.loyalty.models import Member
+
+    actor = Actor(shop_id, "system", None, "import")
+    with transaction(factory) as session:
+        has_members = session.scalar(select(Member.id).where(Member.shop_id == shop_id).limit(1)) is not None
+    if not has_members:
+        return
+    try:
+        with transaction(factory, write=True) as session:
+            loyalty.sync_order_points(session, by=actor)
+    except DomainError as exc:
+        with transaction(factory, write=True) as session:
+            record(session, actor, "points.sync_failed", "shop", shop_id, after={"code": exc.code, "reason": exc.en})
 
 
 def _final_progress(job: ImportJob) -> ImportProgress:
