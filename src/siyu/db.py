@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, select
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -44,6 +44,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 def is_sqlite(url: str) -> bool:
@@ -184,6 +187,22 @@ class DriverSQL:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         self._cursor.execute(sql, params)
         return list(self._cursor.fetchall())
+
+
+def shop_row(session: Session, model: type[RowT], row_id: object, shop_id: int, *, lock: bool = False) -> RowT | None:
+    """The row of ``model`` with this id if it belongs to ``shop_id``, else None: another shop's id looks
+    exactly like a missing one. ``lock=True`` takes the row lock for the rest of the transaction
+    (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer) and reloads the row."""
+    table: Any = model
+    if not lock:
+        row = session.get(model, row_id)
+        return row if row is not None and getattr(row, "shop_id", None) == shop_id else None
+    return session.scalar(
+        select(model)
+        .where(table.id == row_id, table.shop_id == shop_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

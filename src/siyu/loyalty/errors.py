@@ -129,3 +129,14 @@ class AccountPhoneMismatch(DomainError):
             "该京东账号已绑定其他手机号，请核对账号或使用绑定的手机号开卡",
             "this JD account is known with another phone number: check the account or join with that phone",
         )
+
+
+class AccountNotLinkable(DomainError):
+    code = "account_not_linkable"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "该京东账号无法在此与这个手机号绑定，请留空或联系客服",
+            "this JD account cannot be linked with this phone here: leave it empty or contact customer service",
+        )

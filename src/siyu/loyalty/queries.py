@@ -69,6 +69,18 @@ def _row(m: Member, account: str, name: str, masked: str, tier_name: str | None)
     )
 
 
+def member_labels(session: Session, *, shop_id: int, member_ids: set[int]) -> dict[int, tuple[str, str, str]]:
+    """Member id → (member no., JD account, name), for lists that name who did something."""
+    if not member_ids:
+        return {}
+    rows = session.execute(
+        select(Member.id, Member.member_no, Customer.account, Customer.name)
+        .join(Customer, Customer.id == Member.customer_id)
+        .where(Member.shop_id == shop_id, Member.id.in_(member_ids))
+    )
+    return {mid: (no, account, name) for mid, no, account, name in rows}
+
+
 def list_members(
     session: Session, *, shop_id: int, page: PageRequest, q: str = "", tier: int | None = None, status: str = "active"
 ) -> Page[MemberRow]:

@@ -26,10 +26,11 @@ from siyu.config import get_settings
 from siyu.core.errors import DomainError, InvalidInput, NotFound
 from siyu.core.phones import PhoneVault
 from siyu.customers.models import Customer, Order
-from siyu.db import insert_ignoring_conflicts, utcnow
+from siyu.db import insert_ignoring_conflicts, shop_row, utcnow
 from siyu.loyalty import domain
 from siyu.loyalty.domain import Lot, ProgramSettings, TierRung
 from siyu.loyalty.errors import (
+    AccountNotLinkable,
     AccountPhoneMismatch,
     AlreadyMember,
     ConsentRequired,
@@ -235,8 +236,8 @@ def _check_consent(consent: Consent) -> None:
 
 
 def get_member(session: Session, *, shop_id: int, member_id: int) -> Member:
-    member = session.get(Member, member_id)
-    if member is None or member.shop_id != shop_id:
+    member = shop_row(session, Member, member_id, shop_id)
+    if member is None:
         raise NotFound("会员", "member")
     return member
 
@@ -256,8 +257,8 @@ def join_member(
     """开卡: the customer becomes a member with recorded consent, gets the entry tier and the join gift."""
     _check_consent(consent)
     now = now or utcnow()
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.shop_id != by.shop_id:
+    customer = shop_row(session, Customer, customer_id, by.shop_id)
+    if customer is None:
         raise NotFound("客户", "customer")
     existing = member_of_customer(session, shop_id=by.shop_id, customer_id=customer_id)
     if existing is not None and existing.status == "active":
@@ -333,10 +334,15 @@ def join_by_phone(
     consent: Consent,
     name: str = "",
     account: str = "",
+    account_proven: bool = True,
     now: datetime | None = None,
 ) -> Member:
     """Join from the H5 page, the API or the console with a phone number: the customer is found by JD
-    account or by the phone's matching hash, or created (the phone is encrypted, never stored clear)."""
+    account or by the phone's matching hash, or created (the phone is encrypted, never stored clear).
+
+    A typed JD account never takes over a customer known with another phone. Where nobody vouches for the
+    account (``account_proven=False``: the public H5 page) it may only point at a customer with this very
+    phone; staff (console, API) may link an account whose customer has no phone yet."""
     _check_consent(consent)
     mobile = domain.normalise_mobile(phone)
     if mobile is None:
@@ -348,9 +354,11 @@ def join_by_phone(
     account = account.strip()[:100]
     if account:
         customer = session.scalar(select(Customer).where(Customer.shop_id == by.shop_id, Customer.account == account))
-        if customer is not None and customer.phone_hash and customer.phone_hash != phone_hash:
-            # never let a typed account take over a customer known with another phone
-            raise AccountPhoneMismatch()
+        if customer is not None and customer.phone_hash != phone_hash:
+            if not account_proven:
+                raise AccountNotLinkable()
+            if customer.phone_hash:
+                raise AccountPhoneMismatch()
     if customer is None:
         customer = session.scalars(
             select(Customer)
@@ -401,12 +409,7 @@ class PointsResult:
 
 
 def _lock(session: Session, shop_id: int, member_id: int) -> Member:
-    member = session.scalar(
-        select(Member)
-        .where(Member.id == member_id, Member.shop_id == shop_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    member = shop_row(session, Member, member_id, shop_id, lock=True)
     if member is None:
         raise NotFound("会员", "member")
     return member
@@ -735,8 +738,8 @@ def _tier_pct(session: Session, member: Member) -> int:
 def earn_for_order(session: Session, *, by: Actor, order_id: int, now: datetime | None = None) -> PointsResult:
     """Points for one paid order of a member, placed after joining: whole yuan × points per yuan × tier
     multiplier × member-day multiplier (on the shop's member day). The order number is the key."""
-    order = session.get(Order, order_id)
-    if order is None or order.shop_id != by.shop_id:
+    order = shop_row(session, Order, order_id, by.shop_id)
+    if order is None:
         raise NotFound("订单", "order")
     existing = member_of_customer(session, shop_id=by.shop_id, customer_id=order.customer_id)
     if existing is None:
@@ -978,6 +981,16 @@ def earn_interaction(
         now=now,
         growth=rule.growth,
     )
+
+
+def checked_in_today(session: Session, *, shop_id: int, member_id: int, now: datetime | None = None) -> bool:
+    """Whether the member has checked in on the shop's today."""
+    today = _local_date(now or utcnow(), _zone(session, shop_id))
+    key = f"checkin:{member_id}:{today.isoformat()}"
+    found = session.scalar(
+        select(PointsEntry.id).where(PointsEntry.shop_id == shop_id, PointsEntry.idempotency_key == key)
+    )
+    return found is not None
 
 
 def checkin_streak(session: Session, *, shop_id: int, member_id: int, now: datetime | None = None) -> int:
@@ -1304,8 +1317,8 @@ def create_mall_item(session: Session, *, by: Actor, spec: MallItemSpec) -> Mall
 
 
 def get_mall_item(session: Session, *, shop_id: int, item_id: int) -> MallItem:
-    item = session.get(MallItem, item_id)
-    if item is None or item.shop_id != shop_id:
+    item = shop_row(session, MallItem, item_id, shop_id)
+    if item is None:
         raise NotFound("积分商品", "mall item")
     return item
 

@@ -19,7 +19,7 @@ from siyu.audit.services import Actor, record
 from siyu.core.errors import InvalidInput, NotFound
 from siyu.core.paging import Page, PageRequest
 from siyu.customers.models import Customer
-from siyu.db import insert_ignoring_conflicts, utcnow
+from siyu.db import insert_ignoring_conflicts, shop_row, utcnow
 from siyu.promotions import domain
 from siyu.promotions.domain import CouponEvent, CouponStatus, Offer, TemplateTerms
 from siyu.promotions.errors import (
@@ -83,8 +83,8 @@ def _audit_view(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_template(session: Session, *, shop_id: int, template_id: int) -> CouponTemplate:
-    template = session.get(CouponTemplate, template_id)
-    if template is None or template.shop_id != shop_id:
+    template = shop_row(session, CouponTemplate, template_id, shop_id)
+    if template is None:
         raise NotFound("优惠券模板", "coupon template")
     return template
 
@@ -92,12 +92,7 @@ def get_template(session: Session, *, shop_id: int, template_id: int) -> CouponT
 def _locked_template(session: Session, shop_id: int, template_id: int) -> CouponTemplate:
     # FOR UPDATE on PostgreSQL (a concurrent claim cannot slip between check and change); SQLite has a
     # single writer already
-    template = session.scalar(
-        select(CouponTemplate)
-        .where(CouponTemplate.id == template_id, CouponTemplate.shop_id == shop_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    template = shop_row(session, CouponTemplate, template_id, shop_id, lock=True)
     if template is None:
         raise NotFound("优惠券模板", "coupon template")
     return template
@@ -228,8 +223,8 @@ def _held(session: Session, template_id: int, customer_id: int) -> int:
 
 
 def get_customer(session: Session, shop_id: int, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.shop_id != shop_id:
+    customer = shop_row(session, Customer, customer_id, shop_id)
+    if customer is None:
         raise NotFound("客户", "customer")
     return customer
 
@@ -339,8 +334,8 @@ def claim_coupon(
 
 # ---- use, refund, expiry --------------------------------------------------------------------------------
 def get_coupon(session: Session, *, shop_id: int, coupon_id: int) -> Coupon:
-    coupon = session.get(Coupon, coupon_id)
-    if coupon is None or coupon.shop_id != shop_id:
+    coupon = shop_row(session, Coupon, coupon_id, shop_id)
+    if coupon is None:
         raise NotFound("优惠券", "coupon")
     return coupon
 
@@ -468,12 +463,7 @@ def record_fission_share(
     """Count a distinct friend the fission coupon was shared with; the N-th one unlocks it."""
     now = now or utcnow()
     # lock the coupon: two friends arriving together must not both count "N-1 others"
-    coupon = session.scalar(
-        select(Coupon)
-        .where(Coupon.id == coupon_id, Coupon.shop_id == by.shop_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    coupon = shop_row(session, Coupon, coupon_id, by.shop_id, lock=True)
     if coupon is None:
         raise NotFound("优惠券", "coupon")
     friend = get_customer(session, by.shop_id, friend_customer_id)

@@ -216,7 +216,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("at", siyu.db.UTCDateTime(), nullable=False),
         sa.CheckConstraint("balance_after >= 0", name=op.f("ck_points_entries_balance_after_not_negative")),
-        sa.CheckConstraint("points <> 0 OR debt_change <> 0 OR growth <> 0", name=op.f("ck_points_entries_changes_something")),
+        sa.CheckConstraint(
+            "points <> 0 OR debt_change <> 0 OR growth <> 0", name=op.f("ck_points_entries_changes_something")
+        ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_points_entries_member_id_members"), ondelete="CASCADE"
         ),

@@ -24,16 +24,14 @@ from sqlalchemy.orm import Session
 
 from siyu.api.deps import lang_of
 from siyu.audit.services import Actor
-from siyu.config import get_settings
 from siyu.core.errors import DomainError
 from siyu.core.money import format_yuan
-from siyu.core.phones import PhoneVault
 from siyu.customers.models import Customer
-from siyu.db import transaction, utcnow
+from siyu.db import transaction
 from siyu.loyalty import domain
 from siyu.loyalty import services as loyalty
-from siyu.loyalty.errors import AlreadyMember, NotAMember
-from siyu.loyalty.models import Member, PointsEntry
+from siyu.loyalty.errors import AccountNotLinkable, AlreadyMember, NotAMember
+from siyu.loyalty.models import Member
 from siyu.shops.models import Shop
 from siyu.web import i18n
 from siyu.web.context import CsrfRejected, check_csrf, csrf_token, factory_of
@@ -234,31 +232,6 @@ def join_page(request: Request, shop_code: str) -> Response:
     return _join_page(request, shop)
 
 
-class AccountNotLinkable(DomainError):
-    code = "account_not_linkable"
-    status = 409
-
-    def __init__(self) -> None:
-        super().__init__(
-            "该京东账号无法在此与这个手机号绑定，请留空或联系客服",
-            "this JD account cannot be linked with this phone here: leave it empty or contact customer service",
-        )
-
-
-def _account_belongs_elsewhere(session: Session, shop_id: int, account: str, mobile: str) -> bool:
-    """A typed JD account is not proof of owning it: it may only point at a customer with this same phone.
-
-    Otherwise anyone could type a stranger's account and be signed into that stranger's membership.
-    """
-    if not account:
-        return False
-    customer = session.scalar(select(Customer).where(Customer.shop_id == shop_id, Customer.account == account))
-    if customer is None:
-        return False
-    settings = get_settings()
-    return customer.phone_hash != PhoneVault(settings.phone_key, settings.phone_hash_salt).match_hash(mobile)
-
-
 @router.post("/join")
 async def join(
     request: Request,
@@ -302,8 +275,6 @@ async def join(
     proof = loyalty.Consent(source="h5", text=shown, evidence=f"ip={ip} ua={agent}"[:300])
     try:
         with transaction(factory_of(request), write=True) as session:
-            if _account_belongs_elsewhere(session, shop.id, values["account"], mobile):
-                raise AccountNotLinkable()
             member = loyalty.join_by_phone(
                 session,
                 by=buyer(shop.id),
@@ -311,6 +282,7 @@ async def join(
                 consent=proof,
                 name=values["name"],
                 account=values["account"],
+                account_proven=False,
             )
             member_id, gift = member.id, member.points_balance
     except AccountNotLinkable as exc:
@@ -344,17 +316,6 @@ def _signed_in_member(session: Session, request: Request, shop: Shop) -> Member 
     return member
 
 
-def _checked_in_today(session: Session, member: Member, zone: ZoneInfo) -> bool:
-    today = utcnow().astimezone(zone).date().isoformat()
-    key = f"checkin:{member.id}:{today}"
-    return (
-        session.scalar(
-            select(PointsEntry.id).where(PointsEntry.shop_id == member.shop_id, PointsEntry.idempotency_key == key)
-        )
-        is not None
-    )
-
-
 def _day(value: datetime | None, lang: str, zone: ZoneInfo) -> str:
     return i18n.format_datetime(value, lang, zone, with_time=False)
 
@@ -377,7 +338,7 @@ def card(request: Request, shop_code: str) -> Response:
         tiers = {t.level: t.name for t in loyalty.list_tiers(session, shop_id=shop.id)}
         expiring = loyalty.expiring_soon(session, shop_id=shop.id, member_id=member.id)
         streak = loyalty.checkin_streak(session, shop_id=shop.id, member_id=member.id)
-        checked_today = _checked_in_today(session, member, zone)
+        checked_today = loyalty.checked_in_today(session, shop_id=shop.id, member_id=member.id)
         items = []
         for item in loyalty.list_mall_items(session, shop_id=shop.id, active_only=True):
             why = ""

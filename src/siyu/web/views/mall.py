@@ -7,13 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from siyu.core.errors import DomainError, InvalidInput
-from siyu.customers.models import Customer
 from siyu.db import transaction
-from siyu.loyalty import services
-from siyu.loyalty.models import Member
+from siyu.loyalty import queries, services
 from siyu.promotions import services as promotions
 from siyu.web.context import Console, ConsoleDep, PostDep, factory_of
 from siyu.web.i18n import gettext
@@ -57,14 +54,7 @@ def _mall_page(request: Request, console: Console, **extra: Any) -> Response:
         tiers = services.list_tiers(session, shop_id=shop_id)
         recent = services.redemptions(session, shop_id=shop_id, limit=50)
         member_ids = {r.member_id for r, _name in recent}
-        who = {
-            mid: (no, account, name)
-            for mid, no, account, name in session.execute(
-                select(Member.id, Member.member_no, Customer.account, Customer.name)
-                .join(Customer, Customer.id == Member.customer_id)
-                .where(Member.shop_id == shop_id, Member.id.in_(member_ids))
-            )
-        }
+        who = queries.member_labels(session, shop_id=shop_id, member_ids=member_ids)
     context: dict[str, Any] = {
         "items": items,
         "templates": templates,
