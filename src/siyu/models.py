@@ -1,6 +1,16 @@
 """Every area's tables, imported so that metadata (and Alembic) sees all of them."""
 
 from siyu.audit.models import AuditEntry
+from siyu.campaigns.models import Campaign, CampaignRecipient, LinkClick, PlannedEvent
+from siyu.channels.models import (
+    ChannelSettings,
+    Consent,
+    ConsentEvent,
+    ContactCount,
+    InboundReply,
+    OutboxMessage,
+    SinkMessage,
+)
 from siyu.customers.models import (
     Customer,
     CustomerEvent,
@@ -32,6 +42,12 @@ __all__ = [
     "AudienceSnapshot",
     "AuditEntry",
     "BrandMemberHash",
+    "Campaign",
+    "CampaignRecipient",
+    "ChannelSettings",
+    "Consent",
+    "ConsentEvent",
+    "ContactCount",
     "Coupon",
     "CouponTemplate",
     "Customer",
@@ -40,6 +56,8 @@ __all__ = [
     "FissionShare",
     "ImportJob",
     "ImportProblem",
+    "InboundReply",
+    "LinkClick",
     "MallItem",
     "MallRedemption",
     "Member",
@@ -48,11 +66,14 @@ __all__ = [
     "MemberTier",
     "Order",
     "OrderLine",
+    "OutboxMessage",
+    "PlannedEvent",
     "PointsEntry",
     "PointsLot",
     "Product",
     "SegmentSettings",
     "Shop",
+    "SinkMessage",
     "Staff",
     "Tag",
 ]

@@ -1,0 +1,1 @@
+"""SMS campaigns: composer, lints, audiences and hold-out, batches, short links, attribution, reports."""

@@ -1,0 +1,1 @@
+"""`siyu worker`: takes outbox rows, sends them through the channel adapters, records the outcome."""
