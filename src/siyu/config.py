@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # where segment queries run: "auto" = DuckDB on SQLite, PostgreSQL itself on PostgreSQL; "duckdb" also
     # on PostgreSQL (a columnar copy per shop: fast repeated counts for large shops, more memory)
     segment_engine: Literal["auto", "duckdb", "postgresql"] = "auto"
+    # how long a worker holds a message it is sending before another worker may look it up and retry it
+    worker_lease_seconds: int = Field(default=120, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
 

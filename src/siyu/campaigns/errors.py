@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from siyu.core.errors import DomainError
 
 
@@ -10,3 +12,54 @@ class TemplateSyntaxError(DomainError):
 
     code = "sms_template_syntax"
     status = 422
+
+
+class BlockedByLints(DomainError):
+    """Blocking lints (on the template or on some recipient's message) stop the send."""
+
+    code = "campaign_blocked_by_lints"
+    status = 422
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "存在阻止发送的问题，请先修改：" + "、".join(problems),
+            "blocking problems stop the send; fix them first: " + ", ".join(problems),
+            problems=problems,
+        )
+
+
+class CampaignState(DomainError):
+    code = "campaign_state"
+    status = 409
+
+    _ACTIONS: ClassVar[dict[str, str]] = {
+        "edit": "修改",
+        "queue": "发送",
+        "pause": "暂停",
+        "resume": "继续",
+        "cancel": "取消",
+    }
+    _STATES: ClassVar[dict[str, str]] = {
+        "draft": "草稿",
+        "scheduled": "已排期",
+        "sending": "发送中",
+        "paused": "已暂停",
+        "done": "已完成",
+        "cancelled": "已取消",
+    }
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(
+            f"活动{self._STATES.get(status, status)}，不能{self._ACTIONS.get(action, action)}",
+            f"a {status} campaign cannot {action}",
+            status=status,
+            action=action,
+        )
+
+
+class NoAudience(DomainError):
+    code = "campaign_no_audience"
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__("请先选择一个有客户的人群", "pick an audience (or snapshot) with customers first")

@@ -20,9 +20,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
     __table_args__ = (
         Index("ix_campaigns_shop_created", "shop_id", "created_at"),
-        CheckConstraint(
-            "status IN ('draft', 'scheduled', 'sending', 'paused', 'done', 'cancelled')", name="status"
-        ),
+        CheckConstraint("status IN ('draft', 'scheduled', 'sending', 'paused', 'done', 'cancelled')", name="status"),
         CheckConstraint("purpose IN ('marketing', 'notification')", name="purpose"),
         CheckConstraint("holdout_pct >= 0 AND holdout_pct <= 50", name="holdout"),
         CheckConstraint("attribution_days BETWEEN 1 AND 60", name="attribution"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siyu.cli.commands import coupons, db, demo, imports, loyalty, segments, serve, shops
+from siyu.cli.commands import coupons, db, demo, imports, loyalty, segments, serve, shops, worker
 
 app = typer.Typer(
     help="Siyu 私域 — private-domain customer operations for JD.com merchants.",
@@ -23,6 +23,7 @@ app.add_typer(loyalty.app, name="loyalty")
 app.add_typer(coupons.app, name="coupons")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

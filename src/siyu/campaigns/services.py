@@ -1,0 +1,483 @@
+"""Use cases of SMS campaigns: draft, preview with lints, queue (audience → arms → rendered outbox rows),
+pause, resume, cancel.
+
+Queueing is one transaction: the audience is fixed, every customer of it gets an arm (target, hold-out
+or excluded with the reason), every target gets one rendered outbox row (UNIQUE per campaign, customer
+and channel). Blocking lints — on the template or on any recipient's rendered message — refuse the queue
+and keep the draft as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqids import Sqids
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from siyu.audit.services import Actor, record
+from siyu.campaigns import domain
+from siyu.campaigns.errors import BlockedByLints, CampaignState, NoAudience, TemplateSyntaxError
+from siyu.campaigns.models import Campaign
+from siyu.channels.models import OutboxMessage
+from siyu.channels.services import channel_settings
+from siyu.config import get_settings
+from siyu.core.errors import InvalidInput, NotFound
+from siyu.core.money import format_yuan
+from siyu.db import DriverSQL, shop_row, utcnow
+from siyu.promotions.models import CouponTemplate
+from siyu.segments import audiences
+from siyu.segments.models import Audience, AudienceMember
+
+HOLDOUT_DEFAULT = 5
+_SQIDS = Sqids(min_length=6)
+
+
+def short_code(campaign_id: int, customer_id: int) -> str:
+    """The recipient's personal short-link code: campaign and customer, not guessable as a sequence."""
+    return str(_SQIDS.encode([campaign_id, customer_id]))
+
+
+def decode_short_code(code: str) -> tuple[int, int] | None:
+    numbers = _SQIDS.decode(code)
+    if len(numbers) != 2 or short_code(numbers[0], numbers[1]) != code:
+        return None
+    return numbers[0], numbers[1]
+
+
+def in_holdout(campaign_id: int, customer_id: int, pct: int) -> bool:
+    """A random but reproducible draw: the same customer is always in the same arm of one campaign."""
+    digest = hashlib.blake2b(f"{campaign_id}:{customer_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest) % 10_000 < pct * 100
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    name: str
+    signature: str
+    body: str
+    purpose: str = "marketing"
+    channel: str = "sms"
+    audience_id: int | None = None
+    snapshot_id: int | None = None
+    link_url: str = ""
+    coupon_template_id: int | None = None
+    holdout_pct: int = HOLDOUT_DEFAULT
+    attribution_days: int = 7
+    batch_size: int = 30_000
+    batch_interval_minutes: int = 0
+    event_id: int | None = None
+
+
+def _check_spec(session: Session, shop_id: int, spec: CampaignSpec) -> None:
+    if not spec.name.strip() or len(spec.name) > 100:
+        raise InvalidInput("活动名称必填，最多 100 个字", "a campaign needs a name of at most 100 characters")
+    if spec.purpose not in domain.PURPOSES:
+        raise InvalidInput("用途只能是营销或通知", "purpose must be marketing or notification")
+    if not 0 <= spec.holdout_pct <= 50:
+        raise InvalidInput("对照组比例应在 0–50% 之间", "the hold-out share must be between 0 and 50%")
+    if not 1 <= spec.attribution_days <= 60:
+        raise InvalidInput("归因窗口应为 1–60 天", "the attribution window must be 1 to 60 days")
+    if not 1 <= spec.batch_size <= 30_000:
+        raise InvalidInput("每批最多 30,000 人", "a batch holds at most 30,000 recipients")
+    if spec.batch_interval_minutes < 0:
+        raise InvalidInput("批次间隔不能为负数", "the batch interval cannot be negative")
+    if spec.link_url and not spec.link_url.startswith(("http://", "https://")):
+        raise InvalidInput("落地页链接应以 http:// 或 https:// 开头", "the landing link must start with http(s)://")
+    if spec.audience_id is not None and shop_row(session, Audience, spec.audience_id, shop_id) is None:
+        raise NotFound("人群", "audience")
+    if (
+        spec.coupon_template_id is not None
+        and shop_row(session, CouponTemplate, spec.coupon_template_id, shop_id) is None
+    ):
+        raise NotFound("优惠券", "coupon template")
+
+
+def get_campaign(session: Session, *, shop_id: int, campaign_id: int, lock: bool = False) -> Campaign:
+    campaign = shop_row(session, Campaign, campaign_id, shop_id, lock=lock)
+    if campaign is None:
+        raise NotFound("营销活动", "campaign")
+    return campaign
+
+
+def list_campaigns(session: Session, *, shop_id: int) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).where(Campaign.shop_id == shop_id).order_by(Campaign.id.desc())))
+
+
+def create_campaign(session: Session, *, by: Actor, spec: CampaignSpec) -> Campaign:
+    """A draft campaign; nothing is sent until it is queued."""
+    _check_spec(session, by.shop_id, spec)
+    campaign = Campaign(shop_id=by.shop_id, created_by=by.label, status="draft", **_fields(spec))
+    session.add(campaign)
+    session.flush()
+    record(session, by, "campaign.create", "campaign", campaign.id, after=_fields(spec))
+    return campaign
+
+
+def update_campaign(session: Session, *, by: Actor, campaign_id: int, spec: CampaignSpec) -> Campaign:
+    campaign = get_campaign(session, shop_id=by.shop_id, campaign_id=campaign_id, lock=True)
+    if campaign.status != "draft":
+        raise CampaignState(campaign.status, "edit")
+    _check_spec(session, by.shop_id, spec)
+    before = {k: getattr(campaign, k) for k in _fields(spec)}
+    for key, value in _fields(spec).items():
+        setattr(campaign, key, value)
+    campaign.updated_at = utcnow()
+    record(session, by, "campaign.update", "campaign", campaign.id, before=before, after=_fields(spec))
+    return campaign
+
+
+def _fields(spec: CampaignSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name.strip(),
+        "signature": spec.signature.strip(),
+        "body": spec.body,
+        "purpose": spec.purpose,
+        "channel": spec.channel,
+        "audience_id": spec.audience_id,
+        "snapshot_id": spec.snapshot_id,
+        "link_url": spec.link_url,
+        "coupon_template_id": spec.coupon_template_id,
+        "holdout_pct": spec.holdout_pct,
+        "attribution_days": spec.attribution_days,
+        "batch_size": spec.batch_size,
+        "batch_interval_minutes": spec.batch_interval_minutes,
+        "event_id": spec.event_id,
+    }
+
+
+# ---- preview -------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What the composer shows while typing."""
+
+    text: str  # the full message with sample values
+    length: int
+    parts: int
+    cost_fen: int  # per message
+    phone_preview: str  # what a phone's notification shows (the first characters)
+    lints: list[domain.Lint]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(domain.blocking(self.lints))
+
+
+PHONE_PREVIEW = 20
+
+
+def sample_values(link_base: str, coupon_fen: int | None) -> dict[str, str]:
+    return {
+        "name": "王女士",
+        "last_product": "保湿面霜",
+        "coupon": _coupon_text(coupon_fen) if coupon_fen else "20元",
+        "link": f"{link_base}Ab3xYz",
+    }
+
+
+def _coupon_text(fen: int) -> str:
+    text = format_yuan(fen).lstrip("¥")
+    return (text[:-3] if text.endswith(".00") else text) + "元"
+
+
+def preview(
+    session: Session,
+    *,
+    shop_id: int,
+    channel: str,
+    signature: str,
+    body: str,
+    purpose: str,
+    coupon_fen: int | None = None,
+) -> Preview:
+    """Characters, parts, cost, the phone's preview and the lints, for the composer."""
+    settings = channel_settings(session, shop_id=shop_id, channel=channel)
+    rules = domain.PROVIDERS.get(settings.rules, domain.GENERIC)
+    words = domain.DEFAULT_FORBIDDEN_WORDS if settings.forbidden_words is None else settings.forbidden_words
+    sample = sample_values(link_base(), coupon_fen)
+    lints = domain.lint_message(
+        signature=signature, body=body, purpose=purpose, rules=rules, forbidden_words=words, sample=sample
+    )
+    try:
+        rendered = domain.Template.parse(body).preview(sample, rules).text
+    except TemplateSyntaxError:  # the syntax lint already says what is wrong
+        rendered = body
+    text = domain.full_text(signature, rendered)
+    length = domain.sms_length(text, rules)
+    parts = domain.sms_parts(length, rules)
+    return Preview(
+        text=text,
+        length=length,
+        parts=parts,
+        cost_fen=domain.cost_fen(parts, settings.price_fen_per_part),
+        phone_preview=text[:PHONE_PREVIEW],
+        lints=lints,
+    )
+
+
+def link_base() -> str:
+    settings = get_settings()
+    return f"http://{settings.host}:{settings.port}/s/"
+
+
+# ---- queueing ------------------------------------------------------------------------------------------
+@dataclass
+class QueueReport:
+    audience: int = 0
+    targets: int = 0
+    holdout: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    parts: int = 0
+    cost_fen: int = 0
+    batches: int = 0
+    max_length: int = 0
+
+
+def _audience_ids(session: Session, campaign: Campaign) -> list[int]:
+    if campaign.snapshot_id is not None:
+        return list(
+            session.scalars(
+                select(AudienceMember.customer_id)
+                .where(AudienceMember.snapshot_id == campaign.snapshot_id, AudienceMember.shop_id == campaign.shop_id)
+                .order_by(AudienceMember.customer_id)
+            )
+        )
+    if campaign.audience_id is not None:
+        audience = shop_row(session, Audience, campaign.audience_id, campaign.shop_id)
+        if audience is None:
+            raise NotFound("人群", "audience")
+        return audiences.audience_members(session, shop_id=campaign.shop_id, definition=audience.definition)
+    raise NoAudience()
+
+
+def _last_products(sql: DriverSQL, shop_id: int) -> dict[int, str]:
+    rows = sql.query(
+        "SELECT customer_id, product_name FROM ("
+        " SELECT o.customer_id, l.product_name, ROW_NUMBER() OVER ("
+        "  PARTITION BY o.customer_id ORDER BY o.ordered_at DESC, l.id) AS rn"
+        " FROM orders o JOIN order_lines l ON l.order_id = o.id"
+        f" WHERE o.shop_id = {sql.ph} AND o.is_paid) AS ranked WHERE rn = 1",
+        (shop_id,),
+    )
+    return {int(cid): str(name) for cid, name in rows}
+
+
+def _reachable(sql: DriverSQL, shop_id: int, channel: str) -> dict[int, tuple[str, bool, str | None]]:
+    """customer id → (name, has a phone, consent status or None)."""
+    rows = sql.query(
+        "SELECT c.id, c.name, c.phone_cipher IS NOT NULL, k.status FROM customers c"
+        f" LEFT JOIN consents k ON k.customer_id = c.id AND k.channel = {sql.ph} AND k.shop_id = c.shop_id"
+        f" WHERE c.shop_id = {sql.ph}",
+        (channel, shop_id),
+    )
+    return {int(cid): (str(name or ""), bool(phone), status) for cid, name, phone, status in rows}
+
+
+def _chunks(items: list[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def queue_campaign(
+    session: Session, *, by: Actor, campaign_id: int, send_at: datetime | None = None, now: datetime | None = None
+) -> QueueReport:
+    """Fix the audience, draw the hold-out, render and lint every message and put them in the outbox."""
+    now = now or utcnow()
+    campaign = get_campaign(session, shop_id=by.shop_id, campaign_id=campaign_id, lock=True)
+    if campaign.status != "draft":
+        raise CampaignState(campaign.status, "queue")
+    settings = channel_settings(session, shop_id=by.shop_id, channel=campaign.channel)
+    rules = domain.PROVIDERS.get(settings.rules, domain.GENERIC)
+    words = domain.DEFAULT_FORBIDDEN_WORDS if settings.forbidden_words is None else settings.forbidden_words
+    coupon_fen = None
+    if campaign.coupon_template_id is not None:
+        template = shop_row(session, CouponTemplate, campaign.coupon_template_id, by.shop_id)
+        coupon_fen = template.reduction_fen if template is not None else None
+    static = domain.lint_message(
+        signature=campaign.signature,
+        body=campaign.body,
+        purpose=campaign.purpose,
+        rules=rules,
+        forbidden_words=words,
+        sample=sample_values(link_base(), coupon_fen),
+    )
+    if domain.blocking(static):
+        raise BlockedByLints([lint.code for lint in domain.blocking(static)])
+    template_body = domain.Template.parse(campaign.body)
+    marketing = campaign.purpose == "marketing"
+    ids = _audience_ids(session, campaign)
+    sql = DriverSQL(session)
+    people = _reachable(sql, by.shop_id, campaign.channel)
+    products = _last_products(sql, by.shop_id) if "last_product" in template_body.variables else {}
+    coupon = _coupon_text(coupon_fen) if coupon_fen else ""
+    base = link_base()
+    signature_text = domain.full_text(campaign.signature, "")
+    report = QueueReport(audience=len(ids))
+    recipients: list[tuple[Any, ...]] = []
+    messages: list[tuple[Any, ...]] = []
+    missing: dict[str, int] = {}
+    too_long = 0
+    start = send_at if send_at is not None and send_at > now else now
+    due_value = sql.time_value(start)
+    for customer_id in ids:
+        person = people.get(customer_id)
+        reason = ""
+        if person is None or not person[1]:
+            reason = "no_phone"
+        elif marketing and person[2] == "withdrawn":
+            reason = "opted_out"
+        elif marketing and person[2] != "granted" and settings.require_consent:
+            reason = "no_consent"
+        if reason:
+            report.excluded[reason] = report.excluded.get(reason, 0) + 1
+            recipients.append((campaign.id, customer_id, by.shop_id, "excluded", reason))
+            continue
+        if marketing and campaign.holdout_pct and in_holdout(campaign.id, customer_id, campaign.holdout_pct):
+            report.holdout += 1
+            recipients.append((campaign.id, customer_id, by.shop_id, "holdout", ""))
+            continue
+        rendered = template_body.render(
+            {
+                "name": person[0],  # type: ignore[index]
+                "last_product": products.get(customer_id, ""),
+                "coupon": coupon,
+                "link": base + short_code(campaign.id, customer_id),
+            },
+            rules,
+        )
+        for name in rendered.missing:
+            missing[name] = missing.get(name, 0) + 1
+        if rendered.too_long:
+            too_long += 1
+        text = signature_text + rendered.text
+        length = domain.sms_length(text, rules)
+        parts = domain.sms_parts(length, rules)
+        report.parts += parts
+        report.max_length = max(report.max_length, length)
+        batch_no = report.targets // campaign.batch_size + 1
+        report.targets += 1
+        recipients.append((campaign.id, customer_id, by.shop_id, "target", ""))
+        due = due_value
+        if campaign.batch_interval_minutes and batch_no > 1:
+            due = sql.time_value(start + timedelta(minutes=campaign.batch_interval_minutes * (batch_no - 1)))
+        messages.append(
+            (
+                by.shop_id,
+                campaign.channel,
+                campaign.purpose,
+                campaign.id,
+                customer_id,
+                batch_no,
+                text,
+                parts,
+                "queued",
+                due,
+                0,
+                "",
+                "",
+            )
+        )
+    problems = [f"variable_missing:{name}:{count}" for name, count in sorted(missing.items())]
+    if too_long:
+        problems.append(f"variable_too_long:{too_long}")
+    if report.max_length > rules.max_length:
+        problems.append(f"too_long:{report.max_length}")
+    if problems:
+        raise BlockedByLints(problems)
+    if not ids:
+        raise NoAudience()
+    for chunk in _chunks(recipients, 50_000):
+        sql.insert("campaign_recipients", ("campaign_id", "customer_id", "shop_id", "arm", "reason"), chunk)
+    for chunk in _chunks(messages, 50_000):
+        sql.insert(
+            OutboxMessage.__tablename__,
+            (
+                "shop_id",
+                "channel",
+                "purpose",
+                "campaign_id",
+                "customer_id",
+                "batch_no",
+                "text",
+                "parts",
+                "status",
+                "due_at",
+                "attempts",
+                "provider_ref",
+                "last_error",
+            ),
+            chunk,
+        )
+    report.batches = -(-report.targets // campaign.batch_size) if report.targets else 0
+    report.cost_fen = domain.cost_fen(report.parts, settings.price_fen_per_part)
+    campaign.status = "scheduled" if start > now else "sending"
+    campaign.scheduled_at, campaign.started_at = start, now
+    campaign.audience_count, campaign.holdout_count = report.audience, report.holdout
+    campaign.excluded_count, campaign.queued_count = sum(report.excluded.values()), report.targets
+    campaign.parts_total, campaign.price_fen_per_part = report.parts, settings.price_fen_per_part
+    campaign.lints = [{"code": lint.code, "level": lint.level, "zh": lint.zh, "en": lint.en} for lint in static]
+    campaign.updated_at = now
+    record(
+        session,
+        by,
+        "campaign.queue",
+        "campaign",
+        campaign.id,
+        after={
+            "targets": report.targets,
+            "holdout": report.holdout,
+            "excluded": report.excluded,
+            "parts": report.parts,
+            "send_at": start.isoformat(),
+        },
+    )
+    return report
+
+
+# ---- pause / resume / cancel ---------------------------------------------------------------------------
+_MOVES = {
+    "pause": ({"sending", "scheduled"}, "paused"),
+    "resume": ({"paused"}, "sending"),
+    "cancel": ({"draft", "scheduled", "sending", "paused"}, "cancelled"),
+}
+
+
+def change_campaign(session: Session, *, by: Actor, campaign_id: int, action: str) -> Campaign:
+    """Pause, resume or cancel. A paused campaign's queued messages wait; cancelled ones are never sent."""
+    if action not in _MOVES:
+        raise InvalidInput("操作只能是 pause、resume 或 cancel", "action must be pause, resume or cancel")
+    campaign = get_campaign(session, shop_id=by.shop_id, campaign_id=campaign_id, lock=True)
+    allowed, target = _MOVES[action]
+    if campaign.status not in allowed:
+        raise CampaignState(campaign.status, action)
+    before = campaign.status
+    campaign.status, campaign.updated_at = target, utcnow()
+    if action == "cancel":
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == "queued")
+            .values(status="cancelled")
+        )
+        campaign.finished_at = utcnow()
+    record(
+        session, by, f"campaign.{action}", "campaign", campaign.id, before={"status": before}, after={"status": target}
+    )
+    return campaign
+
+
+def finish_campaigns(session: Session, *, now: datetime | None = None) -> int:
+    """Mark sending campaigns done once none of their messages waits or is in flight; returns how many."""
+    now = now or utcnow()
+    busy = select(OutboxMessage.campaign_id).where(OutboxMessage.status.in_(("queued", "sending")))
+    done = session.execute(
+        update(Campaign)
+        .where(
+            Campaign.status.in_(("sending", "scheduled")), Campaign.started_at.is_not(None), Campaign.id.not_in(busy)
+        )
+        .values(status="done", finished_at=now)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]

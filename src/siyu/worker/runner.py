@@ -1,0 +1,68 @@
+"""The worker process: the outbox loop with each shop's adapters, and campaigns marked done when sent."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from siyu.campaigns.services import finish_campaigns
+from siyu.channels.adapters import ChannelAdapter, adapter_for_settings
+from siyu.channels.services import channel_settings
+from siyu.db import transaction
+from siyu.worker import outbox
+
+ADAPTER_TTL = 30.0  # seconds before a changed provider setting is picked up
+
+
+class Runner:
+    """Claims rows, sends them ``concurrency`` at a time (providers are slow; the database is not)."""
+
+    def __init__(self, factory: sessionmaker[Session], *, batch: int = 50, concurrency: int = 8) -> None:
+        self.factory = factory
+        self.batch = batch
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
+        self._adapters: dict[tuple[int, str], tuple[float, ChannelAdapter]] = {}
+        self._lock = threading.Lock()
+
+    def adapter_for(self, shop_id: int, channel: str) -> ChannelAdapter:
+        with self._lock:
+            cached = self._adapters.get((shop_id, channel))
+            if cached is not None and time.monotonic() - cached[0] < ADAPTER_TTL:
+                return cached[1]
+        with transaction(self.factory) as session:
+            settings = channel_settings(session, shop_id=shop_id, channel=channel)
+            adapter = adapter_for_settings(self.factory, settings)
+        with self._lock:
+            self._adapters[(shop_id, channel)] = (time.monotonic(), adapter)
+        return adapter
+
+    def _one(self, item: outbox.Claimed) -> str:
+        result = outbox.process(item, self.adapter_for(item.message.shop_id, item.message.channel))
+        return outbox.settle(self.factory, item.outbox_id, result)
+
+    def round(self) -> int:
+        """One claim and its sends; returns how many messages it took."""
+        claimed = outbox.claim(self.factory, limit=self.batch)
+        list(self.pool.map(self._one, claimed))
+        return len(claimed)
+
+    def finish(self) -> int:
+        with transaction(self.factory, write=True) as session:
+            return finish_campaigns(session)
+
+    def run(self, stop: threading.Event, *, idle_seconds: float = 1.0, once: bool = False) -> int:
+        """Work until ``stop`` is set (or, with ``once``, until nothing is due); returns messages taken."""
+        total = 0
+        while not stop.is_set():
+            taken = self.round()
+            total += taken
+            if taken == 0:
+                self.finish()
+                if once:
+                    break
+                stop.wait(idle_seconds)
+        self.pool.shutdown(wait=True)
+        return total
