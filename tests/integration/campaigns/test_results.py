@@ -4,6 +4,7 @@ ROI, and the increment over the hold-out arm."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,7 +49,7 @@ def test_results_show_orders_in_the_window_and_the_increment_over_the_hold_out(
     assert results.sent == report.targets == len(targets)
     assert (results.clicked, results.ordered, results.gmv_fen) == (3, 20, 300_000)  # the day-8 order is outside
     assert results.cost_fen == report.parts * 5
-    assert results.roi is not None and results.roi == (results.gmv_fen / results.cost_fen).__round__(2)
+    assert results.roi == (Decimal(results.gmv_fen) / results.cost_fen).quantize(Decimal("0.01"), ROUND_HALF_UP)
     inc = results.incremental
     assert inc is not None and inc.enough_data
     assert inc.conversion_target == 20 / len(targets) and inc.conversion_holdout == 5 / len(holdouts)
