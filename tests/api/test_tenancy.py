@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.models import AuditEntry
+from siyu.campaigns import services as campaigns
 from siyu.customers.models import Customer
 from siyu.loyalty import services as loyalty
 from siyu.promotions import services as promotions
@@ -86,6 +87,13 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         db, by=b.principal.actor, lines=["ab" * 32 + ",B1"], filename=f"{SECRET_OF_B}.csv", legal_basis="品牌会员协议"
     )
     member_a = make_member(db, a.principal.actor, at=datetime.now(UTC))  # join gift not yet expired
+    campaign_b = campaigns.create_campaign(
+        db,
+        by=b.principal.actor,
+        spec=campaigns.CampaignSpec(
+            name=SECRET_OF_B, signature="乙店", body="全场5折 拒收请回复R", snapshot_id=snapshot_b.id
+        ),
+    )
     db.commit()
     job_b = import_file(sessions, b.shop.id, write_csv(tmp_path / "b.csv", [line(account=SECRET_OF_B + "_2")]))
     token_a = make_token(db, a)
@@ -105,6 +113,8 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         "member_id": member_b.id,
         "item_id": item_b.id,
         "order_no": order_b.order_no,
+        "campaign_id": campaign_b.id,
+        "action": "pause",
     }
     return Tenants(token_a, viewer_a, ids, b.shop.id, member_a.id)
 
@@ -170,6 +180,10 @@ def plausible_body(method: str, path: str, *, member_id: int = 1) -> dict[str, A
         return {"json": {"friend_customer_id": 1}}
     if path.endswith(("/coupons/use", "/coupons/return")):
         return {"json": {"code": "ABCDEFGHJKLM", "order_no": "O1", "lines": [{"sku": "1", "amount_fen": 20000}]}}
+    if path.endswith("/campaigns/{campaign_id}") and method == "PUT":
+        return {"json": {"name": "renamed", "signature": "甲店", "body": "全场5折 拒收请回复R"}}
+    if "/consents" in path:
+        return {"json": {"channel": "sms", "source": "api", "text": "本人同意接收营销短信"}}
     if path.endswith("/imports/orders"):
         return {"files": {"file": ("o.csv", ",".join(line()).encode("gb18030"), "text/csv")}}
     return {}
@@ -225,12 +239,14 @@ def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: 
         "member_id": 1,
         "item_id": 1,
         "order_no": "1",
+        "campaign_id": 1,
+        "action": "pause",
     }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing
     for method, path in changing:
-        if path.endswith(("reveal-phone", "/audiences/count")):
-            continue  # reads sent as POST (a sensitive read, and a count of a definition in the body)
+        if path.endswith(("reveal-phone", "/audiences/count", "/campaigns/preview")):
+            continue  # reads sent as POST (a sensitive read, a count of a definition, a message's lints)
         response = client.request(
             method, path.format(**own_ids), headers=bearer(tenants.viewer_a), **plausible_body(method, path)
         )

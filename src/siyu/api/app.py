@@ -62,10 +62,11 @@ def create_app(
             {"error": {"code": "invalid_input", "message": message, "details": details}}, status_code=422
         )
 
-    from siyu.api.routers import customers, dashboard, imports, loyalty, promotions, segments, staff
+    from siyu.api.routers import campaigns, customers, dashboard, imports, loyalty, promotions, segments, staff
 
-    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty):
+    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(campaigns.public)
 
     from siyu.web.app import mount_console
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from siyu.campaigns.domain import is_opt_out_reply
 from siyu.channels.errors import ConsentProofMissing, UnknownChannel
 from siyu.channels.models import CHANNELS, ChannelSettings, Consent, ConsentEvent, InboundReply, OutboxMessage
 from siyu.config import get_settings
-from siyu.core.errors import NotFound
+from siyu.core.errors import InvalidInput, NotFound
 from siyu.core.phones import PhoneVault, analyse, mask_text
 from siyu.customers.models import Customer
 from siyu.db import insert_ignoring_conflicts, shop_row, utcnow
@@ -55,6 +56,57 @@ def channel_settings(session: Session, *, shop_id: int, channel: str) -> Channel
     return session.scalars(
         select(ChannelSettings).where(ChannelSettings.shop_id == shop_id, ChannelSettings.channel == channel)
     ).one()
+
+
+_SETTABLE = (
+    "provider",
+    "rules",
+    "signature",
+    "daily_cap",
+    "weekly_cap",
+    "quiet_start",
+    "quiet_end",
+    "rate_per_second",
+    "price_fen_per_part",
+    "optout_words",
+    "forbidden_words",
+    "require_consent",
+)
+_CONFIG_KEYS = ("url", "key", "secret")
+
+
+def update_channel_settings(session: Session, *, by: Actor, channel: str, changes: dict[str, Any]) -> ChannelSettings:
+    """Change a channel's provider, caps, quiet hours, price or words; secrets are kept out of the audit."""
+    settings = channel_settings(session, shop_id=by.shop_id, channel=channel)
+    unknown = set(changes) - set(_SETTABLE) - set(_CONFIG_KEYS)
+    if unknown:
+        raise InvalidInput(f"未知设置：{', '.join(sorted(unknown))}", f"unknown settings: {', '.join(sorted(unknown))}")
+    before = {key: getattr(settings, key) for key in _SETTABLE if key in changes}
+    for key in _SETTABLE:
+        if key in changes:
+            value = changes[key]
+            if key in ("optout_words", "forbidden_words") and value is not None:
+                value = sorted({str(word).strip() for word in value if str(word).strip()})
+            setattr(settings, key, value)
+    config = dict(settings.config or {})
+    for key in _CONFIG_KEYS:
+        if key in changes:
+            config[key] = str(changes[key]).strip()
+    if settings.provider == "http" and not str(config.get("url", "")).startswith(("http://", "https://")):
+        raise InvalidInput("HTTP 短信服务商需要以 http(s):// 开头的地址", "an HTTP provider needs an http(s):// URL")
+    settings.config = config
+    settings.updated_at = utcnow()
+    after = {key: getattr(settings, key) for key in before}
+    record(
+        session,
+        by,
+        "channel.settings",
+        "channel_settings",
+        settings.id,
+        before=before,
+        after={**after, "config": sorted(k for k in changes if k in _CONFIG_KEYS)},
+    )
+    return settings
 
 
 def _customer(session: Session, shop_id: int, customer_id: int) -> Customer:
