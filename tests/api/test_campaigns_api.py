@@ -154,3 +154,28 @@ def test_short_link_counts_the_recipients_click_and_redirects(
     assert hop.status_code == 302 and hop.headers["location"] == "https://shop.example.com/go"
     assert client.get("/s/nonsense", follow_redirects=False).status_code == 404
     assert db.scalar(select(func.count()).select_from(LinkClick)) == 1
+
+
+def test_delivery_receipt_marks_the_message_delivered(client: TestClient, db: Session, world: ShopWorld) -> None:
+    by = world.principal.actor
+    ids = reachable_customers(db, by, 1)
+    campaign = services.create_campaign(
+        db,
+        by=by,
+        spec=services.CampaignSpec(
+            name="x", signature="测试旗舰店", body=BODY, snapshot_id=frozen_audience(db, by, ids), holdout_pct=0
+        ),
+    )
+    services.queue_campaign(db, by=by, campaign_id=campaign.id)
+    channels.update_channel_settings(db, by=by, channel="sms", changes={"secret": "hook-secret"})
+    row = db.scalars(select(OutboxMessage)).one()
+    row.status = "sent"
+    db.commit()
+    raw = json.dumps({"client_ref": str(row.id), "delivered": True}).encode()
+    signature = hmac.new(b"hook-secret", raw, hashlib.sha256).hexdigest()
+    answer = client.post("/hooks/apishop/sms/receipt", content=raw, headers={"X-Siyu-Signature": signature})
+    assert answer.json() == {"known": True, "status": "delivered"}
+    forged = client.post("/hooks/apishop/sms/receipt", content=raw, headers={"X-Siyu-Signature": "0" * 64})
+    assert forged.status_code == 403
+    db.expire_all()
+    assert db.get(OutboxMessage, row.id).delivered_at is not None  # type: ignore[union-attr]

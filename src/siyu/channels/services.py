@@ -250,3 +250,21 @@ def receive_reply(
             at=at,
         )
     return reply
+
+
+def record_receipt(
+    session: Session, *, shop_id: int, client_ref: str, delivered: bool, error: str = "", at: datetime | None = None
+) -> OutboxMessage | None:
+    """A provider's delivery receipt for one of our messages (by its client reference, the outbox id)."""
+    if not client_ref.isdigit() or len(client_ref) > 18:
+        return None
+    row = shop_row(session, OutboxMessage, int(client_ref), shop_id, lock=True)
+    if row is None or row.status not in ("sending", "sent", "delivered"):
+        return row
+    at = at or utcnow()
+    if delivered:
+        row.status, row.delivered_at, row.last_error = "delivered", at, ""
+        row.sent_at = row.sent_at or at
+    elif row.status != "delivered":
+        row.status, row.last_error = "failed", (error or "undelivered")[:300]
+    return row

@@ -241,20 +241,46 @@ class InboundIn(BaseModel):
     text: str = Field(max_length=500)
 
 
-@public.post("/hooks/{shop_code}/sms/inbound")
-async def inbound_reply(
-    request: Request, session: SessionDep, shop_code: str, x_siyu_signature: str = Header(default="")
-) -> dict[str, Any]:
-    """The provider's inbound-reply webhook, signed with the channel's secret (HMAC-SHA256 of the body)."""
-    raw = await request.body()
+class ReceiptIn(BaseModel):
+    client_ref: str = Field(max_length=40)
+    delivered: bool
+    error: str = Field(default="", max_length=300)
+
+
+def _signed_shop(session: Any, shop_code: str, raw: bytes, signature: str) -> Shop:
+    """The shop whose SMS channel secret signed this body (HMAC-SHA256, hex); refuses anything else."""
     shop = session.scalar(select(Shop).where(Shop.code == shop_code))
     if shop is None:
         raise NotFound("店铺", "shop")
     settings = channels.channel_settings(session, shop_id=shop.id, channel="sms")
     secret = str(settings.config.get("secret", ""))
     expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest() if secret else ""
-    if not secret or not hmac.compare_digest(expected, x_siyu_signature):
+    if not secret or not hmac.compare_digest(expected, signature):
         raise PermissionDenied("sms hook signature")
+    return shop
+
+
+@public.post("/hooks/{shop_code}/sms/receipt")
+async def delivery_receipt(
+    request: Request, session: SessionDep, shop_code: str, x_siyu_signature: str = Header(default="")
+) -> dict[str, Any]:
+    """The provider's delivery-receipt webhook: marks our message (by client reference) delivered or failed."""
+    raw = await request.body()
+    shop = _signed_shop(session, shop_code, raw, x_siyu_signature)
+    body = ReceiptIn.model_validate_json(raw)
+    row = channels.record_receipt(
+        session, shop_id=shop.id, client_ref=body.client_ref, delivered=body.delivered, error=body.error
+    )
+    return {"known": row is not None, "status": row.status if row is not None else None}
+
+
+@public.post("/hooks/{shop_code}/sms/inbound")
+async def inbound_reply(
+    request: Request, session: SessionDep, shop_code: str, x_siyu_signature: str = Header(default="")
+) -> dict[str, Any]:
+    """The provider's inbound-reply webhook, signed with the channel's secret (HMAC-SHA256 of the body)."""
+    raw = await request.body()
+    shop = _signed_shop(session, shop_code, raw, x_siyu_signature)
     body = InboundIn.model_validate_json(raw)
     reply = channels.receive_reply(
         session, by=Actor(shop.id, "system", None, "sms-hook"), channel="sms", phone=body.phone, text=body.text
