@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siyu.cli.commands import coupons, db, demo, imports, loyalty, segments, serve, shops, worker
+from siyu.cli.commands import campaigns, coupons, db, demo, imports, loyalty, segments, serve, shops, worker
 
 app = typer.Typer(
     help="Siyu 私域 — private-domain customer operations for JD.com merchants.",
@@ -21,6 +21,7 @@ app.add_typer(segments.audience_app, name="audience")
 app.add_typer(segments.tags_app, name="tags")
 app.add_typer(loyalty.app, name="loyalty")
 app.add_typer(coupons.app, name="coupons")
+app.add_typer(campaigns.app, name="campaigns")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
