@@ -35,7 +35,7 @@ from siyu.channels.models import OutboxMessage
 from siyu.db import session_factory, transaction
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_provider import FakeProvider  # type: ignore[import-not-found]
+from fake_provider import FakeProvider
 
 PG_URL = os.environ.get("SIYU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
