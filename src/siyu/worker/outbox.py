@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # default (SIYU_WORKER_LEASE_SECONDS): far longer than a provider call may take
 MAX_ATTEMPTS = 6
+SEND_MARGIN = timedelta(seconds=15)  # longer than a provider call may take (the HTTP adapter's timeout)
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800)  # after the 1st, 2nd, … temporary failure
 
 
@@ -51,6 +53,8 @@ class Claimed:
     outbox_id: int
     message: Outgoing
     verify: bool  # its lease ran out while sending: ask the provider before sending again
+    attempts: int = 0  # the row's attempts when claimed: a settle by a worker whose lease was taken over is ignored
+    send_before: float = float("inf")  # time.monotonic() after which sending could outlast the lease
 
 
 def _hhmm(value: str) -> time:
@@ -120,6 +124,8 @@ def claim(factory: sessionmaker[Session], *, limit: int = 50, now: datetime | No
     key = get_settings()
     vault = PhoneVault(key.phone_key, key.phone_hash_salt)
     lease = timedelta(seconds=key.worker_lease_seconds)
+    # a send must end before the lease does, or another worker could look it up too early and send again
+    deadline = monotonic() + (lease - min(SEND_MARGIN, lease / 2)).total_seconds()
     claimed: list[Claimed] = []
     with transaction(factory, write=True) as session:
         live = select(Campaign.id).where(Campaign.status.in_(("sending", "scheduled")))
@@ -175,18 +181,30 @@ def claim(factory: sessionmaker[Session], *, limit: int = 50, now: datetime | No
                         text=row.text,
                     ),
                     verify,
+                    row.attempts,
+                    deadline,
                 )
             )
     return claimed
 
 
-def settle(factory: sessionmaker[Session], outbox_id: int, outcome: Outcome, *, now: datetime | None = None) -> str:
-    """Record what the provider said; returns the row's new status."""
+def settle(
+    factory: sessionmaker[Session],
+    outbox_id: int,
+    outcome: Outcome,
+    *,
+    now: datetime | None = None,
+    attempts: int | None = None,
+) -> str:
+    """Record what the provider said; returns the row's new status. With ``attempts`` (the claim's), a row
+    another worker has taken over since is left alone."""
     now = now or utcnow()
     with transaction(factory, write=True) as session:
         row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == outbox_id).with_for_update())
-        if row is None or row.status != "sending":
+        if row is None or row.status != "sending" or outcome.result == "late":
             return row.status if row is not None else "missing"
+        if attempts is not None and row.attempts != attempts:
+            return row.status
         if outcome.result == "sent":
             row.status, row.sent_at, row.provider_ref, row.last_error = "sent", now, outcome.provider_ref, ""
         elif outcome.result == "unknown" and row.attempts < MAX_ATTEMPTS:
@@ -207,7 +225,12 @@ def settle(factory: sessionmaker[Session], outbox_id: int, outcome: Outcome, *, 
 
 
 def process(item: Claimed, adapter: ChannelAdapter) -> Outcome:
-    """Send one claimed message, asking the provider first when an earlier attempt may have reached it."""
+    """Send one claimed message, asking the provider first when an earlier attempt may have reached it.
+
+    A message whose lease is nearly over is not sent (``late``): it stays ``sending`` until the lease runs
+    out, then the next claim looks it up first — so no two workers can ever both send it."""
+    if monotonic() >= item.send_before:
+        return Outcome("late")
     if item.verify:
         known = adapter.lookup(item.message.shop_id, item.message.client_ref)
         if known is not None and known.result == "sent":
@@ -226,7 +249,7 @@ def run_once(
     claimed = claim(factory, limit=limit)
     for item in claimed:
         outcome = process(item, adapter_for(item.message.shop_id, item.message.channel))
-        settle(factory, item.outbox_id, outcome)
+        settle(factory, item.outbox_id, outcome, attempts=item.attempts)
     return len(claimed)
 
 

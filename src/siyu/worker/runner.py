@@ -41,7 +41,7 @@ class Runner:
 
     def _one(self, item: outbox.Claimed) -> str:
         result = outbox.process(item, self.adapter_for(item.message.shop_id, item.message.channel))
-        return outbox.settle(self.factory, item.outbox_id, result)
+        return outbox.settle(self.factory, item.outbox_id, result, attempts=item.attempts)
 
     def round(self) -> int:
         """One claim and its sends; returns how many messages it took."""

@@ -3,7 +3,7 @@ backoff, and no second send after a crash — against a real database, through t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -216,3 +216,18 @@ def test_the_sink_records_a_client_reference_once(sessions: sessionmaker, shop: 
     first, again = sink.send(message), sink.send(message)
     assert first == again and sink.lookup(shop.world.shop.id, "42") == first
     assert sink.lookup(shop.world.shop.id, "43") is None
+
+
+def test_a_message_whose_lease_is_nearly_over_is_not_sent_and_left_for_the_look_up(
+    db: Session, sessions: sessionmaker, shop: Shop
+) -> None:
+    queue(db, shop, campaign(db, shop), [shop.customers[0]])
+    provider = Flaky(failures=0)
+    (item,) = outbox.claim(sessions, now=DAY)
+    late = replace(item, send_before=0.0)
+    assert outbox.process(late, provider).result == "late" and provider.sent == []
+    assert outbox.settle(sessions, item.outbox_id, outbox.Outcome("late"), now=DAY) == "sending"
+    taken_over = outbox.claim(sessions, now=DAY + outbox.LEASE + timedelta(seconds=1))
+    assert [t.verify for t in taken_over] == [True]
+    stale = outbox.settle(sessions, item.outbox_id, Outcome("retry", error="x"), now=DAY, attempts=item.attempts)
+    assert stale == "sending"  # the first worker's late answer does not overwrite the second worker's claim
