@@ -62,9 +62,9 @@ def create_app(
             {"error": {"code": "invalid_input", "message": message, "details": details}}, status_code=422
         )
 
-    from siyu.api.routers import campaigns, customers, dashboard, imports, loyalty, promotions, segments, staff
+    from siyu.api.routers import calendar, campaigns, customers, dashboard, imports, loyalty, promotions, segments, staff
 
-    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns):
+    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns, calendar):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(campaigns.public)
 
