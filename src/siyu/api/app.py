@@ -62,7 +62,17 @@ def create_app(
             {"error": {"code": "invalid_input", "message": message, "details": details}}, status_code=422
         )
 
-    from siyu.api.routers import calendar, campaigns, customers, dashboard, imports, loyalty, promotions, segments, staff
+    from siyu.api.routers import (
+        calendar,
+        campaigns,
+        customers,
+        dashboard,
+        imports,
+        loyalty,
+        promotions,
+        segments,
+        staff,
+    )
 
     for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns, calendar):
         app.include_router(module.router, prefix=API_PREFIX)
