@@ -118,6 +118,18 @@ def _give_back_cap(session: Session, row: OutboxMessage, zone: ZoneInfo, at: dat
         )
 
 
+def _phone_of(vault: PhoneVault, customer: Customer | None) -> str | None:
+    """The customer's mobile, or None when there is none or its cipher cannot be read (a wrong key, a damaged
+    row): that one message fails as ``bad_phone`` instead of stopping every worker."""
+    if customer is None or not customer.phone_cipher:
+        return None
+    try:
+        return vault.decrypt(customer.phone_cipher)
+    except Exception:  # InvalidTag, bad base64, an unknown version: all mean unreadable
+        log.warning("outbox: customer %s has an unreadable phone cipher", customer.id)
+        return None
+
+
 def claim(factory: sessionmaker[Session], *, limit: int = 50, now: datetime | None = None) -> list[Claimed]:
     """Take up to ``limit`` due rows for this worker (one transaction)."""
     now = now or utcnow()
@@ -158,15 +170,21 @@ def claim(factory: sessionmaker[Session], *, limit: int = 50, now: datetime | No
                 if in_quiet_hours(local.time().replace(tzinfo=None), start, end):
                     row.due_at = quiet_hours_end(local, start, end).astimezone(now.tzinfo)
                     continue  # waits, never dropped
+            customer = session.get(Customer, row.customer_id)
+            phone = _phone_of(vault, customer)
+            if phone is None:  # checked before the caps, so a message that cannot go out takes no cap
+                row.status, row.last_error = (
+                    "failed",
+                    "no_phone" if not customer or not customer.phone_cipher else "bad_phone",
+                )
+                row.lease_until = None
+                continue
+            if not verify and row.purpose == "marketing":
                 with session.begin_nested() as nested:
-                    if not _take_cap(session, row, settings, local):
+                    if not _take_cap(session, row, settings, now.astimezone(zone)):
                         nested.rollback()
                         row.status, row.last_error = "skipped", "frequency_cap"
                         continue
-            customer = session.get(Customer, row.customer_id)
-            if customer is None or not customer.phone_cipher:
-                row.status, row.last_error = "failed", "no_phone"
-                continue
             row.status, row.lease_until = "sending", now + lease
             row.attempts += 1  # a look-up after a crash counts too, so an unanswered message ends failed
             claimed.append(
@@ -176,8 +194,8 @@ def claim(factory: sessionmaker[Session], *, limit: int = 50, now: datetime | No
                         shop_id=row.shop_id,
                         channel=row.channel,
                         client_ref=str(row.id),
-                        to=vault.decrypt(customer.phone_cipher),
-                        to_masked=customer.phone_masked,
+                        to=phone,
+                        to_masked=customer.phone_masked,  # type: ignore[union-attr]
                         text=row.text,
                     ),
                     verify,

@@ -16,6 +16,7 @@ from siyu.channels.adapters import LocalSink, Outcome, Outgoing
 from siyu.channels.models import ContactCount, OutboxMessage, SinkMessage
 from siyu.config import get_settings
 from siyu.core.phones import PhoneVault
+from siyu.customers.models import Customer
 from siyu.worker import outbox
 from tests.factories.customers import make_customer
 from tests.factories.shops import ShopWorld, make_shop
@@ -231,3 +232,19 @@ def test_a_message_whose_lease_is_nearly_over_is_not_sent_and_left_for_the_look_
     assert [t.verify for t in taken_over] == [True]
     stale = outbox.settle(sessions, item.outbox_id, Outcome("retry", error="x"), now=DAY, attempts=item.attempts)
     assert stale == "sending"  # the first worker's late answer does not overwrite the second worker's claim
+
+
+def test_an_unreadable_phone_fails_that_message_only_and_takes_no_cap(
+    db: Session, sessions: sessionmaker, shop: Shop
+) -> None:
+    broken = db.get(Customer, shop.customers[1])
+    assert broken is not None
+    broken.phone_cipher = "v1:not-a-cipher"
+    db.flush()
+    queue(db, shop, campaign(db, shop))
+    assert work(sessions, DAY) == 2
+    by_customer = {cid: (status, error) for cid, status, error in statuses(db)}
+    assert by_customer[shop.customers[1]] == ("failed", "bad_phone")
+    assert by_customer[shop.customers[0]][0] == by_customer[shop.customers[2]][0] == "sent"
+    counted = db.scalars(select(ContactCount.customer_id).where(ContactCount.sent > 0)).all()
+    assert shop.customers[1] not in counted
