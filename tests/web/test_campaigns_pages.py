@@ -3,9 +3,12 @@ pause / resume, results, and who may change a campaign."""
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -14,9 +17,11 @@ from siyu.audit.services import Actor
 from siyu.campaigns import services
 from siyu.campaigns.models import Campaign, LinkClick
 from siyu.channels.models import OutboxMessage
+from siyu.customers.models import Customer
 from siyu.shops.models import Staff
 from siyu.shops.services import principal_for_staff
 from tests.factories.campaigns import frozen_audience, reachable_customers, spec
+from tests.factories.customers import make_order
 from tests.web.web_support import Shop, csrf_of, log_in
 
 FORM = {
@@ -164,3 +169,65 @@ def test_a_viewer_sees_campaigns_but_cannot_change_them(app_client: TestClient, 
     assert app_client.post("/campaigns/new", data={**FORM, "csrf_token": token}).status_code == 403
     assert app_client.post(f"/campaigns/{campaign.id}/pause", data={"csrf_token": token}).status_code == 403
     assert app_client.get("/campaigns/new").status_code == 403
+
+
+def test_a_draft_is_edited_in_the_composer_and_a_queued_one_is_not(
+    app_client: TestClient, shop: Shop, db: Session
+) -> None:
+    campaign = a_draft(db, shop)
+    log_in(app_client, shop.main)
+    form = app_client.get(f"/campaigns/{campaign.id}/edit")
+    assert (
+        form.status_code == 200
+        and 'value="618 预热"' in form.text
+        and f'value="s{campaign.snapshot_id}" selected' in form.text
+    )
+    token = csrf_of(app_client, f"/campaigns/{campaign.id}/edit")
+    saved = app_client.post(
+        f"/campaigns/{campaign.id}/edit",
+        data={**FORM, "name": "改过的名字", "audience": f"s{campaign.snapshot_id}", "csrf_token": token},
+    )
+    assert saved.status_code == 200 and "改过的名字" in saved.text
+    app_client.post(f"/campaigns/{campaign.id}/queue", data={"csrf_token": token})
+    moved = app_client.get(f"/campaigns/{campaign.id}/edit", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"/campaigns/{campaign.id}"
+
+
+def test_a_draft_shows_the_estimate_when_the_engine_offers_one(
+    app_client: TestClient, shop: Shop, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @dataclass
+    class Estimate:
+        audience: int = 40
+        targets: int = 38
+        holdout: int = 2
+        excluded: dict[str, int] = field(default_factory=lambda: {"no_phone": 0, "no_consent": 0, "opted_out": 0})
+        capped: int = 3
+        receive: int = 35
+        cost_fen: int = 175
+
+    campaign = a_draft(db, shop)
+    monkeypatch.setattr(services, "estimate_campaign", lambda session, **_: Estimate(), raising=False)
+    log_in(app_client, shop.main)
+    page = app_client.get(f"/campaigns/{campaign.id}")
+    assert stat(page.text, "receive") == "35" and "3 人今日已达频次上限" in page.text
+    assert stat(page.text, "estimate-cost") == "¥1.75"
+
+
+def test_the_chart_counts_orders_of_the_target_arm_per_day(app_client: TestClient, shop: Shop, db: Session) -> None:
+    campaign = a_draft(db, shop, holdout_pct=0)
+    by = main_actor(db, shop)
+    services.queue_campaign(db, by=by, campaign_id=campaign.id)
+    now = datetime.now(UTC)
+    db.execute(update(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id).values(status="sent", sent_at=now))
+    customer = db.scalar(select(OutboxMessage.customer_id).where(OutboxMessage.campaign_id == campaign.id))
+    assert customer is not None
+    found = db.get(Customer, customer)
+    assert found is not None
+    make_order(db, found, at=now, paid_fen=19_900)
+    db.flush()
+    log_in(app_client, shop.main)
+    page = app_client.get(f"/campaigns/{campaign.id}/results")
+    series = json.loads(re.search(r'id="campaign-series">([^<]*)<', page.text).group(1))  # type: ignore[union-attr]
+    assert sum(series["orders"]) == 1 and sum(series["sent"]) == campaign.queued_count
+    assert stat(page.text, "ordered") == "1"

@@ -110,7 +110,7 @@ CATALOG: dict[str, str] = {
     "No hold-out arm to compare with yet.": "还没有可比较的对照组。",
     "Seed benchmark": "种子基准",
     "Average order value": "客单价",
-    "Over time": "按日趋势",
+    "Over time": "发送趋势",
     "Nothing sent yet.": "尚未发送。",
     "Orders": "订单",
 }

@@ -32,7 +32,7 @@
       grid: { left: 40, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "category", data: data.days },
       yAxis: { type: "value", minInterval: 1 },
-      series: [line("sent"), line("delivered"), line("clicked")]
+      series: [line("sent"), line("delivered"), line("clicked"), line("orders")]
     });
     window.addEventListener("resize", function () { c.resize(); });
   }

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.campaigns import domain, queries, services
-from siyu.campaigns.models import Campaign, LinkClick
+from siyu.campaigns.models import Campaign, CampaignRecipient, LinkClick
 from siyu.channels.models import OutboxMessage
 from siyu.core.errors import DomainError
+from siyu.customers.models import Order
 from siyu.db import transaction
 from siyu.promotions import services as promotions
 from siyu.segments import services as segments
@@ -364,26 +365,45 @@ def campaign_change(request: Request, console: PostDep, campaign_id: int, action
     return RedirectResponse(f"/campaigns/{campaign_id}?done={action}", status_code=303)
 
 
-def _series(session: Session, campaign_id: int, console: Console) -> dict[str, Any]:
-    """Sent, delivered, clicked per shop-time day, read from the outbox and the link clicks."""
-    days: dict[str, dict[str, int]] = defaultdict(lambda: {"sent": 0, "delivered": 0, "clicked": 0})
-    zone = console.zone
+def _series(session: Session, campaign: Campaign, results: queries.CampaignResults, zone: Any) -> dict[str, Any]:
+    """Sent, delivered, clicked and orders of the target arm per shop-time day (per hour when everything
+    happened within one day), read from the outbox, the link clicks and the orders; read-only."""
+    moments: dict[str, list[datetime]] = {"sent": [], "delivered": [], "clicked": [], "orders": []}
     for sent_at, delivered_at in session.execute(
-        select(OutboxMessage.sent_at, OutboxMessage.delivered_at).where(OutboxMessage.campaign_id == campaign_id)
+        select(OutboxMessage.sent_at, OutboxMessage.delivered_at).where(OutboxMessage.campaign_id == campaign.id)
     ):
         if sent_at is not None:
-            days[sent_at.astimezone(zone).date().isoformat()]["sent"] += 1
+            moments["sent"].append(sent_at)
         if delivered_at is not None:
-            days[delivered_at.astimezone(zone).date().isoformat()]["delivered"] += 1
-    for (at,) in session.execute(select(LinkClick.at).where(LinkClick.campaign_id == campaign_id)):
-        days[at.astimezone(zone).date().isoformat()]["clicked"] += 1
-    labels = sorted(days)
-    return {
-        "days": labels,
-        "sent": [days[d]["sent"] for d in labels],
-        "delivered": [days[d]["delivered"] for d in labels],
-        "clicked": [days[d]["clicked"] for d in labels],
-    }
+            moments["delivered"].append(delivered_at)
+    moments["clicked"] = [
+        at for (at,) in session.execute(select(LinkClick.at).where(LinkClick.campaign_id == campaign.id))
+    ]
+    if results.window_start is not None and results.window_end is not None:
+        targets = select(CampaignRecipient.customer_id).where(
+            CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.arm == "target"
+        )
+        moments["orders"] = [
+            at
+            for (at,) in session.execute(
+                select(Order.ordered_at).where(
+                    Order.shop_id == campaign.shop_id,
+                    Order.is_paid.is_(True),
+                    Order.ordered_at >= results.window_start,
+                    Order.ordered_at < results.window_end,
+                    Order.customer_id.in_(targets),
+                )
+            )
+        ]
+    local = [at.astimezone(zone) for values in moments.values() for at in values]
+    hourly = len({at.date() for at in local}) == 1
+    shape = "%m-%d %H:00" if hourly else "%Y-%m-%d"
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(moments, 0))
+    for key, values in moments.items():
+        for at in values:
+            counts[at.astimezone(zone).strftime(shape)][key] += 1
+    labels = sorted(counts)
+    return {"days": labels, "hourly": hourly, **{key: [counts[d][key] for d in labels] for key in moments}}
 
 
 @router.get("/campaigns/{campaign_id:int}/results")
@@ -393,12 +413,13 @@ def campaign_results(request: Request, console: ConsoleDep, campaign_id: int) ->
     with transaction(factory_of(request)) as session:
         campaign = services.get_campaign(session, shop_id=console.shop.id, campaign_id=campaign_id)
         found = queries.campaign_results(session, campaign=campaign)
-        series = _series(session, campaign_id, console)
+        series = _series(session, campaign, found, console.zone)
         session.expunge(campaign)
     text = {
         "sent": gettext(console.lang, "Sent"),
         "delivered": gettext(console.lang, "Delivered"),
         "clicked": gettext(console.lang, "Clicked"),
+        "orders": gettext(console.lang, "Orders"),
     }
     return render(
         request,
