@@ -20,9 +20,10 @@ from siyu.shops.models import Staff
 from siyu.shops.services import principal_for_staff
 from tests.factories.campaigns import frozen_audience, reachable_customers, spec
 from tests.web.test_web_browser import log_in
-from tests.web.web_support import Live, Shop, live_shop
+from tests.web.web_support import Live, Shop, live_shop, screenshot_dir
 
 pytestmark = pytest.mark.browser
+IMAGES = screenshot_dir()
 
 
 def _fill(factory: sessionmaker[Session], shop: Shop) -> None:
@@ -71,10 +72,17 @@ def test_composer_shows_parts_and_cost_while_typing_and_results_draw_a_chart(liv
     assert int(page.locator("[data-stat=length]").inner_text()) > short + 70
     expect(page.locator("[data-stat=cost]")).to_have_text(re.compile(r"¥"))
     expect(page.locator("[data-testid=phone-preview]")).to_contain_text("【测试旗舰店】")
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / "campaign-composer.png"), full_page=True)
+    page.fill("input[name=name]", "浏览器里写的活动")
+    page.click("[data-testid=save-campaign]")
+    expect(page.locator("[data-testid=notice]")).to_contain_text("草稿已保存")
+    expect(page.locator("[data-testid=campaign-summary]")).to_contain_text("浏览器里写的活动")
 
     with transaction(live.factory) as session:
         sent_id = session.scalar(select(Campaign.id).where(Campaign.name == "已发送的活动"))
     page.goto(f"{live.base}/campaigns/{sent_id}/results")
     expect(page.locator("[data-stat=delivered]")).not_to_have_text("0")
     expect(page.locator("#campaign-chart canvas")).to_have_count(1)
+    page.screenshot(path=str(IMAGES / "campaign-results.png"), full_page=True)
     assert errors == []
