@@ -231,3 +231,13 @@ def test_the_chart_counts_orders_of_the_target_arm_per_day(app_client: TestClien
     series = json.loads(re.search(r'id="campaign-series">([^<]*)<', page.text).group(1))  # type: ignore[union-attr]
     assert sum(series["orders"]) == 1 and sum(series["sent"]) == campaign.queued_count
     assert stat(page.text, "ordered") == "1"
+
+
+def test_the_campaign_pages_speak_english_when_asked(app_client: TestClient, shop: Shop, db: Session) -> None:
+    campaign = a_draft(db, shop)
+    log_in(app_client, shop.main)
+    app_client.get("/lang/en?next=/campaigns")
+    listing = app_client.get("/campaigns")
+    assert "New SMS campaign" in listing.text and 'data-status="draft">Draft<' in listing.text
+    detail = app_client.get(f"/campaigns/{campaign.id}")
+    assert "Queue now" in detail.text and "Marketing" in detail.text

@@ -24,7 +24,7 @@
     if (!el || !window.echarts) { return; }
     var data = JSON.parse(document.getElementById("campaign-series").textContent);
     var text = JSON.parse(document.getElementById("campaign-text").textContent);
-    var line = function (key) { return { name: text[key], type: "line", smooth: true, data: data[key] }; };
+    var line = function (key) { return { name: text[key], type: "bar", data: data[key] }; };
     var c = echarts.init(el);
     c.setOption({
       tooltip: { trigger: "axis" },
