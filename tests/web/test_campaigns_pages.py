@@ -241,3 +241,12 @@ def test_the_campaign_pages_speak_english_when_asked(app_client: TestClient, sho
     assert "New SMS campaign" in listing.text and 'data-status="draft">Draft<' in listing.text
     detail = app_client.get(f"/campaigns/{campaign.id}")
     assert "Queue now" in detail.text and "Marketing" in detail.text
+
+
+@pytest.mark.skipif(not hasattr(services, "estimate_campaign"), reason="the engine has no estimate yet")
+def test_a_draft_shows_who_would_receive_it_before_queueing(app_client: TestClient, shop: Shop, db: Session) -> None:
+    campaign = a_draft(db, shop, customers=20, holdout_pct=0)
+    log_in(app_client, shop.main)
+    page = app_client.get(f"/campaigns/{campaign.id}")
+    assert 'data-testid="estimate"' in page.text
+    assert stat(page.text, "audience") == "20" and stat(page.text, "receive") == "20"
