@@ -58,9 +58,12 @@ def test_compose_queue_and_report_a_campaign(client: TestClient, db: Session, wo
     )
     assert created.status_code == 201, created.text
     campaign_id = created.json()["id"]
+    estimate = client.get(f"/api/v1/campaigns/{campaign_id}/estimate", headers=bearer(token)).json()
+    assert estimate["audience"] == 40 and estimate["receive"] == estimate["targets"]
     queued = client.post(f"/api/v1/campaigns/{campaign_id}/queue", headers=bearer(token))
     assert queued.status_code == 200, queued.text
     assert queued.json()["targets"] + queued.json()["holdout"] == 40
+    assert queued.json()["targets"] == estimate["targets"]
     again = client.post(
         f"/api/v1/campaigns/{campaign_id}/queue",
         headers=bearer(

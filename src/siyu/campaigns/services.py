@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqids import Sqids
 from sqlalchemy import select, update
@@ -23,7 +24,7 @@ from siyu.audit.services import Actor, record
 from siyu.campaigns import domain
 from siyu.campaigns.errors import BlockedByLints, CampaignState, NoAudience, TemplateSyntaxError
 from siyu.campaigns.models import Campaign
-from siyu.channels.models import OutboxMessage
+from siyu.channels.models import ContactCount, OutboxMessage
 from siyu.channels.services import channel_settings
 from siyu.config import get_settings
 from siyu.core.errors import InvalidInput, NotFound
@@ -32,6 +33,8 @@ from siyu.db import DriverSQL, shop_row, utcnow
 from siyu.promotions.models import CouponTemplate
 from siyu.segments import audiences
 from siyu.segments.models import Audience, AudienceMember
+from siyu.shops.models import Shop
+from siyu.worker.outbox import cap_periods
 
 HOLDOUT_DEFAULT = 5
 _SQIDS = Sqids(min_length=6)
@@ -277,6 +280,95 @@ def _reachable(sql: DriverSQL, shop_id: int, channel: str) -> dict[int, tuple[st
     return {int(cid): (str(name or ""), bool(phone), status) for cid, name, phone, status in rows}
 
 
+def _exclusion(person: tuple[str, bool, str | None] | None, marketing: bool, require_consent: bool) -> str:
+    """Why a member of the audience gets no message ("" when they get one): no phone, opted out, no consent."""
+    if person is None or not person[1]:
+        return "no_phone"
+    if marketing and person[2] == "withdrawn":
+        return "opted_out"
+    if marketing and person[2] != "granted" and require_consent:
+        return "no_consent"
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """Who a draft would reach if queued now: the figures the send form shows before anything is written."""
+
+    audience: int
+    targets: int
+    holdout: int
+    excluded: dict[str, int]
+    capped: int  # targets already at their daily or weekly cap today (they wait or are skipped at send time)
+    cost_fen: int  # the sample message's parts × price × those who will receive it
+
+    @property
+    def receive(self) -> int:
+        return self.targets - self.capped
+
+
+def estimate_campaign(session: Session, *, shop_id: int, campaign_id: int, now: datetime | None = None) -> Estimate:
+    """How many of the audience would actually receive the campaign after opt-outs, caps and the hold-out."""
+    now = now or utcnow()
+    campaign = get_campaign(session, shop_id=shop_id, campaign_id=campaign_id)
+    settings = channel_settings(session, shop_id=shop_id, channel=campaign.channel)
+    marketing = campaign.purpose == "marketing"
+    ids = _audience_ids(session, campaign)
+    sql = DriverSQL(session)
+    people = _reachable(sql, shop_id, campaign.channel)
+    excluded: dict[str, int] = {}
+    targets: list[int] = []
+    holdout = 0
+    for customer_id in ids:
+        reason = _exclusion(people.get(customer_id), marketing, settings.require_consent)
+        if reason:
+            excluded[reason] = excluded.get(reason, 0) + 1
+        elif marketing and campaign.holdout_pct and in_holdout(campaign.id, customer_id, campaign.holdout_pct):
+            holdout += 1
+        else:
+            targets.append(customer_id)
+    capped = 0
+    if marketing and targets:
+        shop = session.get(Shop, shop_id)
+        zone = ZoneInfo(shop.timezone if shop is not None and shop.timezone else "Asia/Shanghai")
+        day, week = cap_periods(now.astimezone(zone))
+        full: set[int] = set()
+        for period, cap in ((day, settings.daily_cap), (week, settings.weekly_cap)):
+            if cap > 0:
+                full.update(
+                    session.scalars(
+                        select(ContactCount.customer_id).where(
+                            ContactCount.shop_id == shop_id,
+                            ContactCount.channel == campaign.channel,
+                            ContactCount.period == period,
+                            ContactCount.sent >= cap,
+                        )
+                    )
+                )
+        capped = sum(1 for customer_id in targets if customer_id in full)
+    coupon_fen = None
+    if campaign.coupon_template_id is not None:
+        template = shop_row(session, CouponTemplate, campaign.coupon_template_id, shop_id)
+        coupon_fen = template.reduction_fen if template is not None else None
+    sample = preview(
+        session,
+        shop_id=shop_id,
+        channel=campaign.channel,
+        signature=campaign.signature,
+        body=campaign.body,
+        purpose=campaign.purpose,
+        coupon_fen=coupon_fen,
+    )
+    return Estimate(
+        audience=len(ids),
+        targets=len(targets),
+        holdout=holdout,
+        excluded=excluded,
+        capped=capped,
+        cost_fen=sample.cost_fen * (len(targets) - capped),
+    )
+
+
 def _chunks(items: list[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -325,13 +417,7 @@ def queue_campaign(
     due_value = sql.time_value(start)
     for customer_id in ids:
         person = people.get(customer_id)
-        reason = ""
-        if person is None or not person[1]:
-            reason = "no_phone"
-        elif marketing and person[2] == "withdrawn":
-            reason = "opted_out"
-        elif marketing and person[2] != "granted" and settings.require_consent:
-            reason = "no_consent"
+        reason = _exclusion(person, marketing, settings.require_consent)
         if reason:
             report.excluded[reason] = report.excluded.get(reason, 0) + 1
             recipients.append((campaign.id, customer_id, by.shop_id, "excluded", reason))

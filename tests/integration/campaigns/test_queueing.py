@@ -13,7 +13,7 @@ from siyu.campaigns.errors import BlockedByLints, CampaignState
 from siyu.campaigns.models import Campaign, CampaignRecipient
 from siyu.channels import services as channels
 from siyu.channels.adapters import LocalSink
-from siyu.channels.models import OutboxMessage, SinkMessage
+from siyu.channels.models import ContactCount, OutboxMessage, SinkMessage
 from siyu.worker import outbox
 from tests.factories.campaigns import frozen_audience, reachable_customers, spec
 from tests.factories.shops import ShopWorld, make_shop
@@ -198,3 +198,31 @@ def test_preview_counts_characters_parts_and_cost(db: Session, world: ShopWorld)
     assert (shown.length, shown.parts, shown.cost_fen) == (18, 1, 5)
     assert shown.phone_preview == shown.text[:20]
     assert [lint.code for lint in shown.lints if lint.level == "block"] == []
+
+
+def test_estimate_shows_who_will_actually_receive_after_opt_outs_caps_and_holdout(
+    db: Session, world: ShopWorld
+) -> None:
+    by = world.principal.actor
+    ok = reachable_customers(db, by, 100)
+    no_consent = reachable_customers(db, by, 4, consent=False)
+    opted_out = reachable_customers(db, by, 2)
+    for customer_id in opted_out:
+        channels.withdraw_consent(db, by=by, customer_id=customer_id, channel="sms", proof=channels.PROOF_REPLY)
+    # two customers already had today's marketing SMS (the default daily cap is 1)
+    for customer_id in ok[:2]:
+        db.add(ContactCount(shop_id=by.shop_id, customer_id=customer_id, channel="sms", period="d2026-12-02", sent=1))
+    db.flush()
+    campaign = services.create_campaign(db, by=by, spec=spec(frozen_audience(db, by, ok + no_consent + opted_out)))
+    estimate = services.estimate_campaign(db, shop_id=by.shop_id, campaign_id=campaign.id, now=NOW)
+    assert estimate.audience == 106
+    assert estimate.excluded == {"no_consent": 4, "opted_out": 2}
+    assert estimate.targets + estimate.holdout == 100
+    capped_in_target = sum(1 for c in ok[:2] if not services.in_holdout(campaign.id, c, 5))
+    assert estimate.capped == capped_in_target
+    assert estimate.receive == estimate.targets - capped_in_target
+    assert estimate.cost_fen > 0
+    # nothing was written: the estimate of a draft is the same as what queueing then decides
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    report = services.queue_campaign(db, by=by, campaign_id=campaign.id, now=NOW)
+    assert (report.targets, report.holdout, report.excluded) == (estimate.targets, estimate.holdout, estimate.excluded)

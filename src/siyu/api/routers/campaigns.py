@@ -171,6 +171,14 @@ def preview(session: SessionDep, principal: Viewer, body: PreviewIn) -> dict[str
     return {**asdict(shown), "blocked": shown.blocked}
 
 
+@router.get("/campaigns/{campaign_id}/estimate")
+def estimate(session: SessionDep, principal: Viewer, campaign_id: int) -> dict[str, Any]:
+    """Who would receive the campaign if queued now: the audience less opt-outs, missing consent, the hold-out
+    and those already at today's cap; nothing is written."""
+    found = services.estimate_campaign(session, shop_id=principal.shop_id, campaign_id=campaign_id)
+    return {**asdict(found), "receive": found.receive}
+
+
 @router.post("/campaigns/{campaign_id}/queue")
 def queue(session: SessionDep, principal: Manager, campaign_id: int, body: QueueIn | None = None) -> dict[str, Any]:
     """Fix the audience, draw the hold-out, render and lint every message, and queue them (now or later)."""
