@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from siyu.campaigns.models import Campaign
+from siyu.channels.models import Consent, ConsentEvent
 from siyu.cli import context
 from siyu.cli.main import app
 from siyu.config import get_settings
@@ -58,6 +60,11 @@ def test_demo_creates_the_shop_and_prints_the_logins_then_if_empty_keeps_the_dat
         staff = {s.username: s for s in session.scalars(select(Staff).where(Staff.shop_id == shop.id))}
         assert staff["demo"].is_main
         assert not staff["demo:viewer"].is_main and "customers:view" in staff["demo:viewer"].permissions
+        # most demo customers with a phone agreed to marketing SMS, with proof, and a draft campaign waits
+        consents = session.scalar(select(func.count()).select_from(Consent).where(Consent.shop_id == shop.id))
+        proofs = session.scalar(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.shop_id == shop.id))
+        assert consents and consents == proofs and consents > 100
+        assert [c.status for c in session.scalars(select(Campaign).where(Campaign.shop_id == shop.id))] == ["draft"]
 
     started = time.perf_counter()
     again = runner.invoke(app, ["demo", "--if-empty"])

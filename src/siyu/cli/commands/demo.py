@@ -148,6 +148,9 @@ def demo(
 
     with console.status("会员与积分 / membership and points…"):
         membership = seed_demo_membership(factory, shop_id=shop_id, seed=seed)
+    from siyu.campaigns.demo import seed_demo_campaigns
+
+    consents = seed_demo_campaigns(factory, shop_id=shop_id, seed=seed)
     seconds = time.perf_counter() - started
     table = Table(title=f"演示店铺 / demo shop「{shop}」", show_header=False)
     for zh_en, value in (
@@ -159,6 +162,7 @@ def demo(
         ("规则标签 / rule tags", tags),
         ("新增会员 / members added", membership.members),
         ("积分订单 / orders with points", membership.orders_awarded),
+        ("短信授权 / SMS consents added", consents),
     ):
         table.add_row(zh_en, f"{value:,}")
     table.add_row("用时 / time", f"{seconds:.1f} s")
