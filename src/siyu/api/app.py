@@ -63,7 +63,6 @@ def create_app(
         )
 
     from siyu.api.routers import (
-        calendar,
         campaigns,
         customers,
         dashboard,
@@ -74,7 +73,7 @@ def create_app(
         staff,
     )
 
-    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns, calendar):
+    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(campaigns.public)
 

@@ -42,11 +42,10 @@ def mount_console(app: FastAPI, *, static_dir: Path) -> None:
     for module in (members, loyalty, mall, coupons):
         app.include_router(module.router, include_in_schema=False)
 
-    # SMS campaigns, the campaign calendar, channels and consent (短信营销, 营销日历, 渠道与授权)
-    from siyu.web.views import calendar, campaigns, channels
+    # SMS campaigns (短信营销)
+    from siyu.web.views import campaigns
 
-    for module in (campaigns, calendar, channels):
-        app.include_router(module.router, include_in_schema=False)
+    app.include_router(campaigns.router, include_in_schema=False)
 
     # the buyer-facing H5 pages (/m/{shop}/…): no staff login, their own session keys
     from siyu.web.views import h5

@@ -562,9 +562,7 @@ from siyu.web import i18n_loyalty  # noqa: E402
 CATALOG.update(i18n_loyalty.CATALOG)
 ENGLISH.update(i18n_loyalty.ENGLISH)
 
-from siyu.web import i18n_campaigns, i18n_channels  # noqa: E402
+from siyu.web import i18n_campaigns  # noqa: E402
 
 CATALOG.update(i18n_campaigns.CATALOG)
 ENGLISH.update(i18n_campaigns.ENGLISH)
-CATALOG.update(i18n_channels.CATALOG)
-ENGLISH.update(i18n_channels.ENGLISH)

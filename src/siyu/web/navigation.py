@@ -25,8 +25,6 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/mall", "Points mall", "gift", "loyalty:view"),
     NavEntry("/coupons", "Coupons", "ticket", "promotions:view"),
     NavEntry("/campaigns", "SMS campaigns", "send", "campaigns:view"),
-    NavEntry("/calendar", "Campaign calendar", "calendar", "campaigns:view"),
-    NavEntry("/channels", "Channels & consent", "bell", "campaigns:view"),
     NavEntry("/imports", "Order imports", "upload", "orders:view"),
     NavEntry("/staff", "Staff & permissions", "shield", "staff:view"),
     NavEntry("/tokens", "API tokens", "key", "staff:view"),
