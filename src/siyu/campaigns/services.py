@@ -25,7 +25,7 @@ from siyu.campaigns import domain
 from siyu.campaigns.errors import BlockedByLints, CampaignState, NoAudience, TemplateSyntaxError
 from siyu.campaigns.models import Campaign
 from siyu.channels.models import ContactCount, OutboxMessage
-from siyu.channels.services import channel_settings
+from siyu.channels.services import cap_periods, channel_settings
 from siyu.config import get_settings
 from siyu.core.errors import InvalidInput, NotFound
 from siyu.core.money import format_yuan
@@ -34,7 +34,6 @@ from siyu.promotions.models import CouponTemplate
 from siyu.segments import audiences
 from siyu.segments.models import Audience, AudienceMember
 from siyu.shops.models import Shop
-from siyu.worker.outbox import cap_periods
 
 HOLDOUT_DEFAULT = 5
 _SQIDS = Sqids(min_length=6)

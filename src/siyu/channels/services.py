@@ -39,6 +39,12 @@ class ConsentProof:
 PROOF_REPLY = ConsentProof(source="reply", text="退订")  # a refusal needs no more proof than the reply
 
 
+def cap_periods(local: datetime) -> tuple[str, str]:
+    """The day and ISO-week keys of the frequency caps, in shop time."""
+    year, week, _ = local.isocalendar()
+    return f"d{local:%Y-%m-%d}", f"w{year}-W{week:02d}"
+
+
 def _check_channel(channel: str) -> None:
     if channel not in CHANNELS:
         raise UnknownChannel(channel)

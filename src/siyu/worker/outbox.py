@@ -28,7 +28,7 @@ from siyu.campaigns.models import Campaign
 from siyu.campaigns.planning import in_quiet_hours, quiet_hours_end
 from siyu.channels.adapters import ChannelAdapter, Outcome, Outgoing
 from siyu.channels.models import ChannelSettings, ContactCount, OutboxMessage
-from siyu.channels.services import channel_settings, may_market
+from siyu.channels.services import cap_periods, channel_settings, may_market
 from siyu.config import get_settings
 from siyu.core.phones import PhoneVault
 from siyu.customers.models import Customer
@@ -60,12 +60,6 @@ class Claimed:
 def _hhmm(value: str) -> time:
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
-
-
-def cap_periods(local: datetime) -> tuple[str, str]:
-    """The day and ISO-week keys of the frequency caps, in shop time."""
-    year, week, _ = local.isocalendar()
-    return f"d{local:%Y-%m-%d}", f"w{year}-W{week:02d}"
 
 
 def _take_cap(session: Session, row: OutboxMessage, settings: ChannelSettings, local: datetime) -> bool:
