@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.models import AuditEntry
+from siyu.campaigns import calendar
 from siyu.campaigns import services as campaigns
 from siyu.customers.models import Customer
 from siyu.loyalty import services as loyalty
@@ -87,6 +88,9 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         db, by=b.principal.actor, lines=["ab" * 32 + ",B1"], filename=f"{SECRET_OF_B}.csv", legal_basis="品牌会员协议"
     )
     member_a = make_member(db, a.principal.actor, at=datetime.now(UTC))  # join gift not yet expired
+    event_b = calendar.create_event(
+        db, by=b.principal.actor, spec=calendar.EventSpec(SECRET_OF_B, "big", datetime(2027, 6, 18), note=SECRET_OF_B)
+    )
     campaign_b = campaigns.create_campaign(
         db,
         by=b.principal.actor,
@@ -115,6 +119,7 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         "order_no": order_b.order_no,
         "campaign_id": campaign_b.id,
         "action": "pause",
+        "event_id": event_b.id,
     }
     return Tenants(token_a, viewer_a, ids, b.shop.id, member_a.id)
 
@@ -182,6 +187,8 @@ def plausible_body(method: str, path: str, *, member_id: int = 1) -> dict[str, A
         return {"json": {"code": "ABCDEFGHJKLM", "order_no": "O1", "lines": [{"sku": "1", "amount_fen": 20000}]}}
     if path.endswith("/campaigns/{campaign_id}") and method == "PUT":
         return {"json": {"name": "renamed", "signature": "甲店", "body": "全场5折 拒收请回复R"}}
+    if path.startswith("/api/v1/calendar/events") and method in ("POST", "PUT"):
+        return {"json": {"name": "双12", "kind": "big", "starts_at": "2026-12-12T00:00:00"}}
     if "/consents" in path:
         return {"json": {"channel": "sms", "source": "api", "text": "本人同意接收营销短信"}}
     if path.endswith("/imports/orders"):
@@ -241,6 +248,7 @@ def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: 
         "order_no": "1",
         "campaign_id": 1,
         "action": "pause",
+        "event_id": 1,
     }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing

@@ -63,6 +63,7 @@ def create_app(
         )
 
     from siyu.api.routers import (
+        calendar,
         campaigns,
         customers,
         dashboard,
@@ -73,7 +74,7 @@ def create_app(
         staff,
     )
 
-    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns):
+    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns, calendar):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(campaigns.public)
 
