@@ -47,6 +47,16 @@ def mount_console(app: FastAPI, *, static_dir: Path) -> None:
 
     app.include_router(campaigns.router, include_in_schema=False)
 
+    # the campaign calendar and yearly coverage (营销日历)
+    from siyu.web.views import calendar
+
+    app.include_router(calendar.router, include_in_schema=False)
+
+    # channel settings and consent (渠道设置与授权)
+    from siyu.web.views import channels
+
+    app.include_router(channels.router, include_in_schema=False)
+
     # the buyer-facing H5 pages (/m/{shop}/…): no staff login, their own session keys
     from siyu.web.views import h5
 

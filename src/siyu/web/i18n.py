@@ -566,3 +566,13 @@ from siyu.web import i18n_campaigns  # noqa: E402
 
 CATALOG.update(i18n_campaigns.CATALOG)
 ENGLISH.update(i18n_campaigns.ENGLISH)
+
+from siyu.web import i18n_calendar  # noqa: E402
+
+CATALOG.update(i18n_calendar.CATALOG)
+ENGLISH.update(i18n_calendar.ENGLISH)
+
+from siyu.web import i18n_channels  # noqa: E402
+
+CATALOG.update(i18n_channels.CATALOG)
+ENGLISH.update(i18n_channels.ENGLISH)

@@ -25,6 +25,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/mall", "Points mall", "gift", "loyalty:view"),
     NavEntry("/coupons", "Coupons", "ticket", "promotions:view"),
     NavEntry("/campaigns", "SMS campaigns", "send", "campaigns:view"),
+    NavEntry("/calendar", "Campaign calendar", "calendar", "campaigns:view"),
+    NavEntry("/channels", "Channels and consent", "bell", "campaigns:view"),
     NavEntry("/imports", "Order imports", "upload", "orders:view"),
     NavEntry("/staff", "Staff & permissions", "shield", "staff:view"),
     NavEntry("/tokens", "API tokens", "key", "staff:view"),

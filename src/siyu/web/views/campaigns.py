@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from siyu.campaigns import domain, queries, services
+from siyu.campaigns import calendar, domain, queries, services
 from siyu.campaigns.models import Campaign, CampaignRecipient, LinkClick
 from siyu.channels.models import OutboxMessage
 from siyu.core.errors import DomainError
@@ -37,6 +37,7 @@ FIELDS = (
     "attribution_days",
     "batch_size",
     "batch_interval_minutes",
+    "event_id",
 )
 NUMBERS = {
     "holdout_pct": ("对照组比例", "hold-out %"),
@@ -67,6 +68,7 @@ def _defaults() -> dict[str, str]:
         "attribution_days": "7",
         "batch_size": "30000",
         "batch_interval_minutes": "0",
+        "event_id": "",
     }
 
 
@@ -88,6 +90,7 @@ def _form_of(campaign: Campaign) -> dict[str, str]:
         "attribution_days": str(campaign.attribution_days),
         "batch_size": str(campaign.batch_size),
         "batch_interval_minutes": str(campaign.batch_interval_minutes),
+        "event_id": str(campaign.event_id or ""),
     }
 
 
@@ -105,6 +108,7 @@ def _parse(form: dict[str, str], lang: str) -> tuple[services.CampaignSpec | Non
     if picked[:1] in ("a", "s") and picked[1:].isdigit() and len(picked) < 12:
         audience, snapshot = (int(picked[1:]), None) if picked[0] == "a" else (None, int(picked[1:]))
     coupon = form["coupon_template_id"]
+    event = form["event_id"]
     if errors:
         return None, errors
     spec = services.CampaignSpec(
@@ -120,6 +124,7 @@ def _parse(form: dict[str, str], lang: str) -> tuple[services.CampaignSpec | Non
         attribution_days=numbers["attribution_days"],
         batch_size=numbers["batch_size"],
         batch_interval_minutes=numbers["batch_interval_minutes"],
+        event_id=int(event) if event.isdigit() and len(event) < 12 else None,
     )
     return spec, {}
 
@@ -129,6 +134,7 @@ def _choices(session: Session, shop_id: int) -> dict[str, Any]:
         "audiences": segments.list_audiences(session, shop_id=shop_id),
         "snapshots": segments.list_snapshots(session, shop_id=shop_id),
         "coupons": promotions.list_templates(session, shop_id=shop_id),
+        "events": calendar.list_events(session, shop_id=shop_id),
     }
 
 
@@ -216,7 +222,13 @@ def campaign_list(request: Request, console: ConsoleDep) -> Response:
 def campaign_new(request: Request, console: ConsoleDep) -> Response:
     """An empty composer."""
     console.require("campaigns:manage")
-    return _composer(request, console, _defaults())
+    form = _defaults()
+    event = request.query_params.get("event_id", "")
+    if event.isdigit() and len(event) < 12:
+        with transaction(factory_of(request)) as session:
+            found = calendar.get_event(session, shop_id=console.shop.id, event_id=int(event))
+            form.update(event_id=event, name=found.name)
+    return _composer(request, console, form)
 
 
 @router.post("/campaigns/preview")
@@ -300,6 +312,8 @@ def _detail(
     audience = next((a.name for a in choices["audiences"] if a.id == campaign.audience_id), "")
     snapshot = next((s.name for s in choices["snapshots"] if s.id == campaign.snapshot_id), "")
     coupon = next((t.name for t in choices["coupons"] if t.id == campaign.coupon_template_id), "")
+    event = next((e for e in choices["events"] if e.id == campaign.event_id), None)
+    event_year = calendar.to_local(event.starts_at, console.zone).year if event is not None else None
     now = datetime.now(console.zone).strftime("%Y-%m-%dT%H:%M")
     return render(
         request,
@@ -310,6 +324,8 @@ def _detail(
         audience=audience,
         snapshot=snapshot,
         coupon=coupon,
+        event=event,
+        event_year=event_year,
         estimate=estimate,
         preview=shown,
         error=error,
