@@ -47,7 +47,9 @@ CATALOG: dict[str, str] = {
     "A long message is billed as several parts.": "长短信按多条计费。",
     "Marketing only to customers who agreed (recommended)": "只向已同意的客户发送营销消息（推荐）",
     "A customer who withdrew consent or replied with an opt-out word never gets marketing, whatever this says.": "无论此项如何设置，已撤回授权或回复退订词的客户都不会再收到营销消息。",  # noqa: E501
-    "Look up a customer below to see their consent on each channel, with its proof.": "在下方查询客户，可查看其在各渠道的授权及凭证。",  # noqa: E501
+    "Look up a customer below to see their consent on each channel, with its proof.": (
+        "在下方查询客户，可查看其在各渠道的授权及凭证。"
+    ),
     "Frequency and quiet hours": "频次与免打扰",
     "Daily cap per customer": "每人每天上限",
     "Weekly cap per customer": "每人每周上限",
