@@ -10,13 +10,14 @@ and keep the draft as it was.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import hmac
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqids import Sqids
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -36,19 +37,130 @@ from siyu.segments.models import Audience, AudienceMember
 from siyu.shops.models import Shop
 
 HOLDOUT_DEFAULT = 5
-_SQIDS = Sqids(min_length=6)
+
+
+# ---- short links ---------------------------------------------------------------------------------------
+# A recipient's code packs (campaign id, customer id) with 10 zero bits of redundancy, permutes that with a
+# keyed Feistel network (round keys from an HMAC of the app's secret key) and writes it in base 62. The
+# code is as long as the ids need: 6 characters while the two ids have at most 20 bits together (campaign
+# 7 → customers below 131,072), 9 up to 38 bits (campaign < 128, any customer), 11 up to 50 bits (campaign
+# < 2^19, any customer), 12 for any two ids below 2^31. A code typed wrong or tampered with decrypts to a
+# block whose redundancy bits are not all zero: refused, but for about 1 in 1,000 (the 12-character codes
+# keep 4 bits of it, 1 in 16, and the id range check).
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_DIGITS = {ch: n for n, ch in enumerate(_ALPHABET)}
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 0..3843 → two base-62 digits
+_ID_LIMIT = 1 << 31  # campaigns.id and customers.id are 32-bit INTEGER
+_CODE_MIN, _CODE_MAX = 6, 12
+_TAG_BITS = 10
+_M64 = (1 << 64) - 1
+_C1, _C2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """The layout of the codes of one length: a block of ``na × nb`` values (two halves of ``length // 2``
+    and the rest base-62 digits) holding ``bits`` bits: the content, then ``tag`` zero bits."""
+
+    length: int
+    na: int
+    nb: int
+    bits: int
+    tag: int
+    keys: tuple[tuple[int, int], ...]
+
+    @property
+    def content(self) -> int:
+        return self.bits - self.tag
+
+
+@lru_cache(maxsize=4)
+def _shapes(secret: str) -> tuple[_Shape, ...]:
+    shapes = []
+    for length in range(_CODE_MIN, _CODE_MAX + 1):
+        digest = hmac.new(secret.encode(), f"siyu/short-link/v1/{length}".encode(), hashlib.sha512).digest()
+        words = [int.from_bytes(digest[i : i + 8]) for i in range(0, 64, 8)]
+        na, nb = 62 ** (length // 2), 62 ** (length - length // 2)
+        bits = (na * nb).bit_length() - 1
+        # the longest codes give up redundancy so that any two ids below 2^31 fit (5 + 31 + 31 content bits)
+        tag = _TAG_BITS if length < _CODE_MAX else bits - 67
+        shapes.append(_Shape(length, na, nb, bits, tag, tuple(zip(words[0::2], words[1::2], strict=True))))
+    return tuple(shapes)
+
+
+def _round(value: int, key: int) -> int:
+    mixed = ((value ^ key) * _C1) & _M64
+    mixed = ((mixed ^ (mixed >> 29)) * _C2) & _M64
+    return mixed ^ (mixed >> 32)
+
+
+def _base62(value: int, width: int) -> str:
+    """``value`` (< 62^6) in exactly ``width`` base-62 digits (≤ 6)."""
+    high, rest = divmod(value, 14_776_336)  # 62^4
+    middle, low = divmod(rest, 3_844)
+    return (_PAIRS[high] + _PAIRS[middle] + _PAIRS[low])[6 - width :]
+
+
+def _shape_for(campaign_id: int, customer_id: int) -> _Shape:
+    if not (0 <= campaign_id < _ID_LIMIT and 0 <= customer_id < _ID_LIMIT):
+        raise ValueError("short links need ids between 0 and 2^31 - 1")
+    need = 5 + campaign_id.bit_length() + customer_id.bit_length()
+    return next(shape for shape in _shapes(get_settings().secret_key) if shape.content >= need)
+
+
+def _encode(shape: _Shape, campaign_id: int, customer_id: int) -> str:
+    width = campaign_id.bit_length()
+    free = shape.content - 5 - width  # the customer id's bits
+    block = ((width << (shape.content - 5)) | (campaign_id << free) | customer_id) << shape.tag
+    na, nb = shape.na, shape.nb
+    a, b = divmod(block, nb)
+    for k1, k2 in shape.keys:
+        a = (a + _round(b, k1)) % na
+        b = (b + _round(a, k2)) % nb
+    half = shape.length // 2
+    return _base62(a, half) + _base62(b, shape.length - half)
 
 
 def short_code(campaign_id: int, customer_id: int) -> str:
-    """The recipient's personal short-link code: campaign and customer, not guessable as a sequence."""
-    return str(_SQIDS.encode([campaign_id, customer_id]))
+    """The recipient's personal short-link code: campaign and customer, keyed (not guessable as a sequence,
+    not forgeable without the secret key), 6–12 characters."""
+    return _encode(_shape_for(campaign_id, customer_id), campaign_id, customer_id)
+
+
+def short_coder(campaign_id: int) -> Callable[[int], str]:
+    """``short_code`` of one campaign as a function of the customer id, for queueing millions of them."""
+    shapes = [_shape_for(campaign_id, (1 << width) - 1) for width in range(32)]
+    return lambda customer_id: _encode(shapes[customer_id.bit_length()], campaign_id, customer_id)
 
 
 def decode_short_code(code: str) -> tuple[int, int] | None:
-    numbers = _SQIDS.decode(code)
-    if len(numbers) != 2 or short_code(numbers[0], numbers[1]) != code:
+    """(campaign id, customer id) of a code made by :func:`short_code`; None for anything else."""
+    if not _CODE_MIN <= len(code) <= _CODE_MAX or any(ch not in _DIGITS for ch in code):
         return None
-    return numbers[0], numbers[1]
+    shape = _shapes(get_settings().secret_key)[len(code) - _CODE_MIN]
+    half = shape.length // 2
+    a = b = 0
+    for ch in code[:half]:
+        a = a * 62 + _DIGITS[ch]
+    for ch in code[half:]:
+        b = b * 62 + _DIGITS[ch]
+    for k1, k2 in reversed(shape.keys):
+        b = (b - _round(a, k2)) % shape.nb
+        a = (a - _round(b, k1)) % shape.na
+    block = a * shape.nb + b
+    if block >> shape.bits or block & ((1 << shape.tag) - 1):
+        return None
+    content = block >> shape.tag
+    width = content >> (shape.content - 5)
+    free = shape.content - 5 - width
+    if free < 0:
+        return None
+    campaign_id, customer_id = content >> free & ((1 << width) - 1), content & ((1 << free) - 1)
+    if campaign_id.bit_length() != width or campaign_id >= _ID_LIMIT or customer_id >= _ID_LIMIT:
+        return None
+    if _shape_for(campaign_id, customer_id) is not shape:  # a longer code than these ids get
+        return None
+    return campaign_id, customer_id
 
 
 def in_holdout(campaign_id: int, customer_id: int, pct: int) -> bool:
@@ -368,16 +480,125 @@ def estimate_campaign(session: Session, *, shop_id: int, campaign_id: int, now: 
     )
 
 
-def _chunks(items: list[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+QUEUE_CHUNK = 20_000
+"""Audience members that :func:`queue_campaign` reads, renders and writes at a time: its memory grows with
+this, not with the audience."""
+
+_RECIPIENT_COLUMNS = ("campaign_id", "customer_id", "shop_id", "arm", "reason")
+_OUTBOX_COLUMNS = (
+    "shop_id",
+    "channel",
+    "purpose",
+    "campaign_id",
+    "customer_id",
+    "batch_no",
+    "text",
+    "parts",
+    "status",
+    "due_at",
+    "attempts",
+    "provider_ref",
+    "last_error",
+)
+
+
+def _audience_chunks(session: Session, sql: DriverSQL, campaign: Campaign, size: int) -> Iterator[list[int]]:
+    """The campaign's audience, ``size`` customer ids at a time, ascending. A frozen snapshot is read page by
+    page (keyset on its primary key); a live audience is evaluated once (its ids) and cut up."""
+    if campaign.snapshot_id is None:
+        ids = _audience_ids(session, campaign)
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]
+        return
+    after = -1
+    while True:
+        page = [
+            int(row[0])
+            for row in sql.query(
+                f"SELECT customer_id FROM audience_members WHERE snapshot_id = {sql.ph} AND shop_id = {sql.ph}"
+                f" AND customer_id > {sql.ph} ORDER BY customer_id LIMIT {int(size)}",
+                (campaign.snapshot_id, campaign.shop_id, after),
+            )
+        ]
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        after = page[-1]
+
+
+def _query_in(sql: DriverSQL, text: str, params: tuple[Any, ...], keys: list[int]) -> list[tuple[Any, ...]]:
+    """Run ``text`` whose ``{in}`` (after a column, the statement's last placeholder) means "is one of
+    ``keys``": one ``= ANY(array)`` on PostgreSQL, ``IN (…)`` lists of 5,000 on SQLite."""
+    if sql.dialect != "sqlite":
+        return sql.query(text.replace("{in}", f"= ANY({sql.ph})"), (*params, keys))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), 5_000):
+        part = keys[start : start + 5_000]
+        rows.extend(sql.query(text.replace("{in}", f"IN ({', '.join([sql.ph] * len(part))})"), (*params, *part)))
+    return rows
+
+
+def _reachable_of(
+    sql: DriverSQL, shop_id: int, channel: str, ids: list[int]
+) -> dict[int, tuple[str, bool, str | None]]:
+    """:func:`_reachable` for these customers only (two index lookups, no join for the planner to get wrong)."""
+    people: dict[int, tuple[str, bool, str | None]] = {
+        int(cid): (str(name or ""), bool(phone), None)
+        for cid, name, phone in _query_in(
+            sql,
+            f"SELECT id, name, phone_cipher IS NOT NULL FROM customers WHERE shop_id = {sql.ph} AND id {{in}}",
+            (shop_id,),
+            ids,
+        )
+    }
+    consents = _query_in(
+        sql,
+        f"SELECT customer_id, status FROM consents WHERE shop_id = {sql.ph} AND channel = {sql.ph}"
+        " AND customer_id {in}",
+        (shop_id, channel),
+        ids,
+    )
+    for cid, status in consents:
+        person = people.get(int(cid))
+        if person is not None:
+            people[int(cid)] = (person[0], person[1], status)
+    return people
+
+
+def _last_products_of(sql: DriverSQL, shop_id: int, ids: list[int]) -> dict[int, str]:
+    """:func:`_last_products` for these customers only."""
+    rows = _query_in(
+        sql,
+        "SELECT customer_id, product_name FROM ("
+        " SELECT o.customer_id, l.product_name, ROW_NUMBER() OVER ("
+        "  PARTITION BY o.customer_id ORDER BY o.ordered_at DESC, l.id) AS rn"
+        " FROM orders o JOIN order_lines l ON l.order_id = o.id"
+        f" WHERE o.shop_id = {sql.ph} AND o.is_paid AND o.customer_id {{in}}) AS ranked WHERE rn = 1",
+        (shop_id,),
+        ids,
+    )
+    return {int(cid): str(name) for cid, name in rows}
 
 
 def queue_campaign(
-    session: Session, *, by: Actor, campaign_id: int, send_at: datetime | None = None, now: datetime | None = None
+    session: Session,
+    *,
+    by: Actor,
+    campaign_id: int,
+    send_at: datetime | None = None,
+    now: datetime | None = None,
+    chunk: int | None = None,
 ) -> QueueReport:
-    """Fix the audience, draw the hold-out, render and lint every message and put them in the outbox."""
+    """Fix the audience, draw the hold-out, render and lint every message and put them in the outbox.
+
+    The audience goes through in chunks of ``chunk`` (default :data:`QUEUE_CHUNK`) members: each is read,
+    rendered, linted and written before the next. The writes run in a savepoint: a blocking problem found
+    in any chunk (a variable missing or too long, a message too long) is counted to the end of the
+    audience, then the savepoint is rolled back and the queueing refused with nothing written.
+    """
     now = now or utcnow()
+    size = chunk or QUEUE_CHUNK
     campaign = get_campaign(session, shop_id=by.shop_id, campaign_id=campaign_id, lock=True)
     if campaign.status != "draft":
         raise CampaignState(campaign.status, "queue")
@@ -399,104 +620,17 @@ def queue_campaign(
     if domain.blocking(static):
         raise BlockedByLints([lint.code for lint in domain.blocking(static)])
     template_body = domain.Template.parse(campaign.body)
-    marketing = campaign.purpose == "marketing"
-    ids = _audience_ids(session, campaign)
     sql = DriverSQL(session)
-    people = _reachable(sql, by.shop_id, campaign.channel)
-    products = _last_products(sql, by.shop_id) if "last_product" in template_body.variables else {}
-    coupon = _coupon_text(coupon_fen) if coupon_fen else ""
-    base = link_base()
-    signature_text = domain.full_text(campaign.signature, "")
-    report = QueueReport(audience=len(ids))
-    recipients: list[tuple[Any, ...]] = []
-    messages: list[tuple[Any, ...]] = []
-    missing: dict[str, int] = {}
-    too_long = 0
+    report = QueueReport()
+    savepoint = session.begin_nested()
+    try:
+        _queue_chunks(session, sql, campaign, by.shop_id, settings, rules, template_body, coupon_fen, report, now,
+                      send_at, size)  # fmt: skip
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
     start = send_at if send_at is not None and send_at > now else now
-    due_value = sql.time_value(start)
-    for customer_id in ids:
-        person = people.get(customer_id)
-        reason = _exclusion(person, marketing, settings.require_consent)
-        if reason:
-            report.excluded[reason] = report.excluded.get(reason, 0) + 1
-            recipients.append((campaign.id, customer_id, by.shop_id, "excluded", reason))
-            continue
-        if marketing and campaign.holdout_pct and in_holdout(campaign.id, customer_id, campaign.holdout_pct):
-            report.holdout += 1
-            recipients.append((campaign.id, customer_id, by.shop_id, "holdout", ""))
-            continue
-        rendered = template_body.render(
-            {
-                "name": person[0],  # type: ignore[index]
-                "last_product": products.get(customer_id, ""),
-                "coupon": coupon,
-                "link": base + short_code(campaign.id, customer_id),
-            },
-            rules,
-        )
-        for name in rendered.missing:
-            missing[name] = missing.get(name, 0) + 1
-        if rendered.too_long:
-            too_long += 1
-        text = signature_text + rendered.text
-        length = domain.sms_length(text, rules)
-        parts = domain.sms_parts(length, rules)
-        report.parts += parts
-        report.max_length = max(report.max_length, length)
-        batch_no = report.targets // campaign.batch_size + 1
-        report.targets += 1
-        recipients.append((campaign.id, customer_id, by.shop_id, "target", ""))
-        due = due_value
-        if campaign.batch_interval_minutes and batch_no > 1:
-            due = sql.time_value(start + timedelta(minutes=campaign.batch_interval_minutes * (batch_no - 1)))
-        messages.append(
-            (
-                by.shop_id,
-                campaign.channel,
-                campaign.purpose,
-                campaign.id,
-                customer_id,
-                batch_no,
-                text,
-                parts,
-                "queued",
-                due,
-                0,
-                "",
-                "",
-            )
-        )
-    problems = [f"variable_missing:{name}:{count}" for name, count in sorted(missing.items())]
-    if too_long:
-        problems.append(f"variable_too_long:{too_long}")
-    if report.max_length > rules.max_length:
-        problems.append(f"too_long:{report.max_length}")
-    if problems:
-        raise BlockedByLints(problems)
-    if not ids:
-        raise NoAudience()
-    for chunk in _chunks(recipients, 50_000):
-        sql.insert("campaign_recipients", ("campaign_id", "customer_id", "shop_id", "arm", "reason"), chunk)
-    for chunk in _chunks(messages, 50_000):
-        sql.insert(
-            OutboxMessage.__tablename__,
-            (
-                "shop_id",
-                "channel",
-                "purpose",
-                "campaign_id",
-                "customer_id",
-                "batch_no",
-                "text",
-                "parts",
-                "status",
-                "due_at",
-                "attempts",
-                "provider_ref",
-                "last_error",
-            ),
-            chunk,
-        )
     report.batches = -(-report.targets // campaign.batch_size) if report.targets else 0
     report.cost_fen = domain.cost_fen(report.parts, settings.price_fen_per_part)
     campaign.status = "scheduled" if start > now else "sending"
@@ -521,6 +655,105 @@ def queue_campaign(
         },
     )
     return report
+
+
+def _queue_chunks(
+    session: Session,
+    sql: DriverSQL,
+    campaign: Campaign,
+    shop_id: int,
+    settings: Any,
+    rules: domain.ProviderRules,
+    template_body: domain.Template,
+    coupon_fen: int | None,
+    report: QueueReport,
+    now: datetime,
+    send_at: datetime | None,
+    size: int,
+) -> None:
+    """The arms and rendered messages of the whole audience, chunk by chunk (see :func:`queue_campaign`);
+    raises :class:`BlockedByLints` or :class:`NoAudience` after the last chunk."""
+    # the campaign's fields as locals: the loop below runs once per member of the audience
+    cid, channel, purpose = campaign.id, campaign.channel, campaign.purpose
+    batch_size, interval, holdout_pct = campaign.batch_size, campaign.batch_interval_minutes, campaign.holdout_pct
+    marketing = purpose == "marketing"
+    require_consent = settings.require_consent
+    wants_product = "last_product" in template_body.variables
+    coupon = _coupon_text(coupon_fen) if coupon_fen else ""
+    base = link_base()
+    code_of = short_coder(cid)
+    render = template_body.render
+    signature_text = domain.full_text(campaign.signature, "")
+    count_utf16 = rules.count_utf16
+    start = send_at if send_at is not None and send_at > now else now
+    dues: dict[int, Any] = {}
+    parts_of: dict[int, int] = {}
+    missing: dict[str, int] = {}
+    too_long = 0
+    excluded = report.excluded
+    for ids in _audience_chunks(session, sql, campaign, size):
+        report.audience += len(ids)
+        people = _reachable_of(sql, shop_id, channel, ids)
+        products = _last_products_of(sql, shop_id, ids) if wants_product else {}
+        recipients: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
+        for customer_id in ids:
+            person = people.get(customer_id)
+            reason = _exclusion(person, marketing, require_consent)
+            if reason:
+                excluded[reason] = excluded.get(reason, 0) + 1
+                recipients.append((cid, customer_id, shop_id, "excluded", reason))
+                continue
+            if marketing and holdout_pct and in_holdout(cid, customer_id, holdout_pct):
+                report.holdout += 1
+                recipients.append((cid, customer_id, shop_id, "holdout", ""))
+                continue
+            rendered = render(
+                {
+                    "name": person[0],  # type: ignore[index]
+                    "last_product": products.get(customer_id, ""),
+                    "coupon": coupon,
+                    "link": base + code_of(customer_id),
+                },
+                rules,
+            )
+            if rendered.missing:
+                for name in rendered.missing:
+                    missing[name] = missing.get(name, 0) + 1
+            if rendered.too_long:
+                too_long += 1
+            text = signature_text + rendered.text
+            length = len(text.encode("utf-16-le")) >> 1 if count_utf16 else len(text)  # domain.sms_length
+            parts = parts_of.get(length)
+            if parts is None:
+                parts = parts_of[length] = domain.sms_parts(length, rules)
+            report.parts += parts
+            if length > report.max_length:
+                report.max_length = length
+            batch_no = report.targets // batch_size + 1
+            report.targets += 1
+            recipients.append((cid, customer_id, shop_id, "target", ""))
+            due = dues.get(batch_no)
+            if due is None:
+                due = dues[batch_no] = sql.time_value(
+                    start + timedelta(minutes=interval * (batch_no - 1)) if interval else start
+                )
+            messages.append(
+                (shop_id, channel, purpose, cid, customer_id, batch_no, text, parts, "queued", due, 0, "", "")
+            )
+        if missing or too_long or report.max_length > rules.max_length:
+            continue  # refused at the end: only the counts matter from here on
+        sql.copy_insert("campaign_recipients", _RECIPIENT_COLUMNS, recipients)
+        sql.copy_insert(OutboxMessage.__tablename__, _OUTBOX_COLUMNS, messages)
+    problems = [f"variable_missing:{name}:{count}" for name, count in sorted(missing.items())]
+    if too_long:
+        problems.append(f"variable_too_long:{too_long}")
+    if report.max_length > rules.max_length:
+        problems.append(f"too_long:{report.max_length}")
+    if problems:
+        raise BlockedByLints(problems)
+    if not report.audience:
+        raise NoAudience()
 
 
 # ---- pause / resume / cancel ---------------------------------------------------------------------------
