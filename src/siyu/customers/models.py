@@ -59,6 +59,8 @@ class Customer(Base):
     source_channel: Mapped[str] = mapped_column(String(40), default="jd_order")
     follows_shop: Mapped[bool] = mapped_column(Boolean, default=False)
     is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    high_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # flagged by JD risk control: no group joins
+    merchant_account: Mapped[bool] = mapped_column(Boolean, default=False)  # another merchant's account
     member_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
