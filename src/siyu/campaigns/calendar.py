@@ -22,15 +22,7 @@ from siyu.campaigns.models import Campaign, PlannedEvent
 from siyu.channels.services import channel_settings
 from siyu.core.errors import InvalidInput, NotFound
 from siyu.db import DriverSQL, shop_row, utcnow
-from siyu.shops.models import Shop
-
-DEFAULT_ZONE = "Asia/Shanghai"
-
-
-def shop_zone(session: Session, shop_id: int) -> ZoneInfo:
-    """The shop's time zone (a JD shop: Asia/Shanghai)."""
-    shop = session.get(Shop, shop_id)
-    return ZoneInfo((shop.timezone if shop is not None else None) or DEFAULT_ZONE)
+from siyu.shops.services import shop_zone
 
 
 def parse_hhmm(value: str) -> time:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -259,3 +260,9 @@ def principal_for_token(session: Session, clear: str) -> Principal | None:
         Actor(token.shop_id, "token", token.id, token.name),
         domain.Grants(frozenset(token.permissions or [])),
     )
+
+
+def shop_zone(session: Session, shop_id: int) -> ZoneInfo:
+    """The shop's time zone, in which its wall-clock rules run (a JD shop: Asia/Shanghai)."""
+    shop = session.get(Shop, shop_id)
+    return ZoneInfo((shop.timezone if shop is not None else None) or "Asia/Shanghai")
