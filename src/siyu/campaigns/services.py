@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +28,7 @@ from siyu.audit.services import Actor, record
 from siyu.campaigns import domain
 from siyu.campaigns.errors import BlockedByLints, CampaignState, NoAudience, TemplateSyntaxError
 from siyu.campaigns.models import Campaign
-from siyu.channels.models import ContactCount, OutboxMessage
+from siyu.channels.models import ChannelSettings, ContactCount, OutboxMessage
 from siyu.channels.services import cap_periods, channel_settings
 from siyu.config import get_settings
 from siyu.core.errors import InvalidInput, NotFound
@@ -127,10 +130,54 @@ def short_code(campaign_id: int, customer_id: int) -> str:
     return _encode(_shape_for(campaign_id, customer_id), campaign_id, customer_id)
 
 
-def short_coder(campaign_id: int) -> Callable[[int], str]:
-    """``short_code`` of one campaign as a function of the customer id, for queueing millions of them."""
+_U64 = np.uint64
+_ALPHABET_BYTES = np.frombuffer(_ALPHABET.encode(), dtype=np.uint8)
+_VECTOR_BITS = 60  # blocks of codes up to 10 characters (62^10 < 2^60) are computed in uint64 arrays
+
+
+def _mix(values: NDArray[np.uint64], key: int) -> NDArray[np.uint64]:
+    """:func:`_round` on an array (uint64 arithmetic wraps like the ``& _M64`` there)."""
+    mixed = (values ^ _U64(key)) * _U64(_C1)
+    mixed = (mixed ^ (mixed >> _U64(29))) * _U64(_C2)
+    return mixed ^ (mixed >> _U64(32))
+
+
+def short_codes(campaign_id: int, customer_ids: Sequence[int]) -> list[str]:
+    """``[short_code(campaign_id, c) for c in customer_ids]``, computed on numpy arrays (~20× faster)."""
+    if not customer_ids:
+        return []
+    ids = np.asarray(customer_ids, dtype=np.int64)
+    if int(ids.min()) < 0 or int(ids.max()) >= _ID_LIMIT:
+        raise ValueError("short links need ids between 0 and 2^31 - 1")
     shapes = [_shape_for(campaign_id, (1 << width) - 1) for width in range(32)]
-    return lambda customer_id: _encode(shapes[customer_id.bit_length()], campaign_id, customer_id)
+    widths = np.frexp(ids.astype(np.float64))[1]  # the bit length of each id (exact below 2^53)
+    lengths = np.array([shape.length for shape in shapes], dtype=np.int64)[widths]
+    codes: list[str] = [""] * len(ids)
+    cw = campaign_id.bit_length()
+    for length in np.unique(lengths).tolist():
+        shape = _shapes(get_settings().secret_key)[length - _CODE_MIN]
+        where = np.flatnonzero(lengths == length)
+        if shape.bits > _VECTOR_BITS:  # ids that need 11 or 12 characters: one at a time
+            for i in where.tolist():
+                codes[i] = _encode(shape, campaign_id, int(ids[i]))
+            continue
+        free = shape.content - 5 - cw
+        head = ((cw << (shape.content - 5)) | (campaign_id << free)) << shape.tag
+        block = _U64(head) | (ids[where].astype(np.uint64) << _U64(shape.tag))
+        na, nb = _U64(shape.na), _U64(shape.nb)
+        a, b = block // nb, block % nb
+        for k1, k2 in shape.keys:
+            a = (a + _mix(b, k1) % na) % na
+            b = (b + _mix(a, k2) % nb) % nb
+        half = length // 2
+        chars = np.empty((len(where), length), dtype=np.uint8)
+        for value, first, width in ((a, 0, half), (b, half, length - half)):
+            for column in range(first + width - 1, first - 1, -1):
+                value, digit = np.divmod(value, _U64(62))
+                chars[:, column] = _ALPHABET_BYTES[digit]
+        for i, code in zip(where.tolist(), chars.view(f"S{length}")[:, 0].tolist(), strict=True):
+            codes[i] = code.decode()
+    return codes
 
 
 def decode_short_code(code: str) -> tuple[int, int] | None:
@@ -528,10 +575,11 @@ def _audience_chunks(session: Session, sql: DriverSQL, campaign: Campaign, size:
 
 
 def _query_in(sql: DriverSQL, text: str, params: tuple[Any, ...], keys: list[int]) -> list[tuple[Any, ...]]:
-    """Run ``text`` whose ``{in}`` (after a column, the statement's last placeholder) means "is one of
-    ``keys``": one ``= ANY(array)`` on PostgreSQL, ``IN (…)`` lists of 5,000 on SQLite."""
-    if sql.dialect != "sqlite":
-        return sql.query(text.replace("{in}", f"= ANY({sql.ph})"), (*params, keys))
+    """Run ``text`` whose ``{in}`` (after an integer column, the statement's last placeholder) means "is
+    one of ``keys``": one ``= ANY(array)`` on PostgreSQL, ``IN (…)`` lists of 5,000 on SQLite."""
+    if sql.dialect != "sqlite":  # the array as its text form: psycopg would dump a list element by element
+        array = "{" + ",".join(map(str, keys)) + "}"
+        return sql.query(text.replace("{in}", f"= ANY(CAST({sql.ph} AS integer[]))"), (*params, array))
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(keys), 5_000):
         part = keys[start : start + 5_000]
@@ -581,6 +629,42 @@ def _last_products_of(sql: DriverSQL, shop_id: int, ids: list[int]) -> dict[int,
     return {int(cid): str(name) for cid, name in rows}
 
 
+class _Writer:
+    """Writes each chunk's rows while the next chunk is rendered. On PostgreSQL one background thread runs
+    the COPYs on the session's connection, so the server's work on them (indexes, foreign keys) overlaps the
+    rendering; the caller touches the connection only after :meth:`wait`. SQLite runs in this process: it
+    writes at once."""
+
+    def __init__(self, sql: DriverSQL) -> None:
+        self.sql = sql
+        self._pool = None if sql.dialect == "sqlite" else ThreadPoolExecutor(1, thread_name_prefix="siyu-queue")
+        self._pending: Future[None] | None = None
+
+    def write(self, recipients: list[tuple[Any, ...]], messages: list[tuple[Any, ...]]) -> None:
+        self.wait()
+        if self._pool is None:
+            self._write(recipients, messages)
+        else:
+            self._pending = self._pool.submit(self._write, recipients, messages)
+
+    def _write(self, recipients: list[tuple[Any, ...]], messages: list[tuple[Any, ...]]) -> None:
+        self.sql.copy_insert("campaign_recipients", _RECIPIENT_COLUMNS, recipients)
+        self.sql.copy_insert(OutboxMessage.__tablename__, _OUTBOX_COLUMNS, messages)
+
+    def wait(self) -> None:
+        """Until the rows given so far are written (raising what writing them raised)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+
+
 def queue_campaign(
     session: Session,
     *,
@@ -593,12 +677,12 @@ def queue_campaign(
     """Fix the audience, draw the hold-out, render and lint every message and put them in the outbox.
 
     The audience goes through in chunks of ``chunk`` (default :data:`QUEUE_CHUNK`) members: each is read,
-    rendered, linted and written before the next. The writes run in a savepoint: a blocking problem found
-    in any chunk (a variable missing or too long, a message too long) is counted to the end of the
-    audience, then the savepoint is rolled back and the queueing refused with nothing written.
+    rendered, linted and written before the next is rendered (on PostgreSQL written while the next is
+    rendered). The writes run in a savepoint: a blocking problem found in any chunk (a variable missing or
+    too long, a message too long) is counted to the end of the audience, then the savepoint is rolled back
+    and the queueing refused with nothing written.
     """
     now = now or utcnow()
-    size = chunk or QUEUE_CHUNK
     campaign = get_campaign(session, shop_id=by.shop_id, campaign_id=campaign_id, lock=True)
     if campaign.status != "draft":
         raise CampaignState(campaign.status, "queue")
@@ -619,18 +703,16 @@ def queue_campaign(
     )
     if domain.blocking(static):
         raise BlockedByLints([lint.code for lint in domain.blocking(static)])
-    template_body = domain.Template.parse(campaign.body)
-    sql = DriverSQL(session)
-    report = QueueReport()
+    start = send_at if send_at is not None and send_at > now else now
     savepoint = session.begin_nested()
     try:
-        _queue_chunks(session, sql, campaign, by.shop_id, settings, rules, template_body, coupon_fen, report, now,
-                      send_at, size)  # fmt: skip
+        report = _queue_audience(
+            session, campaign, settings, rules, _coupon_text(coupon_fen) if coupon_fen else "", start, chunk
+        )
     except BaseException:
         savepoint.rollback()
         raise
     savepoint.commit()
-    start = send_at if send_at is not None and send_at > now else now
     report.batches = -(-report.targets // campaign.batch_size) if report.targets else 0
     report.cost_fen = domain.cost_fen(report.parts, settings.price_fen_per_part)
     campaign.status = "scheduled" if start > now else "sending"
@@ -657,94 +739,99 @@ def queue_campaign(
     return report
 
 
-def _queue_chunks(
+def _queue_audience(
     session: Session,
-    sql: DriverSQL,
     campaign: Campaign,
-    shop_id: int,
-    settings: Any,
+    settings: ChannelSettings,
     rules: domain.ProviderRules,
-    template_body: domain.Template,
-    coupon_fen: int | None,
-    report: QueueReport,
-    now: datetime,
-    send_at: datetime | None,
-    size: int,
-) -> None:
-    """The arms and rendered messages of the whole audience, chunk by chunk (see :func:`queue_campaign`);
+    coupon: str,
+    start: datetime,
+    chunk: int | None,
+) -> QueueReport:
+    """Arms and rendered messages of the whole audience, chunk by chunk (see :func:`queue_campaign`);
     raises :class:`BlockedByLints` or :class:`NoAudience` after the last chunk."""
+    sql = DriverSQL(session)
+    template = domain.Template.parse(campaign.body)
     # the campaign's fields as locals: the loop below runs once per member of the audience
-    cid, channel, purpose = campaign.id, campaign.channel, campaign.purpose
+    cid, shop_id, channel, purpose = campaign.id, campaign.shop_id, campaign.channel, campaign.purpose
     batch_size, interval, holdout_pct = campaign.batch_size, campaign.batch_interval_minutes, campaign.holdout_pct
-    marketing = purpose == "marketing"
-    require_consent = settings.require_consent
-    wants_product = "last_product" in template_body.variables
-    coupon = _coupon_text(coupon_fen) if coupon_fen else ""
-    base = link_base()
-    code_of = short_coder(cid)
-    render = template_body.render
+    marketing, require_consent = purpose == "marketing", settings.require_consent
+    wants_product = "last_product" in template.variables
+    base, render, count_utf16 = link_base(), template.render, rules.count_utf16
     signature_text = domain.full_text(campaign.signature, "")
-    count_utf16 = rules.count_utf16
-    start = send_at if send_at is not None and send_at > now else now
-    dues: dict[int, Any] = {}
+    report = QueueReport()
+    excluded = report.excluded
+    dues: dict[int, datetime | str] = {}
     parts_of: dict[int, int] = {}
     missing: dict[str, int] = {}
     too_long = 0
-    excluded = report.excluded
-    for ids in _audience_chunks(session, sql, campaign, size):
-        report.audience += len(ids)
-        people = _reachable_of(sql, shop_id, channel, ids)
+    chunks = _audience_chunks(session, sql, campaign, chunk or QUEUE_CHUNK)
+
+    def read() -> tuple[list[int], dict[int, tuple[str, bool, str | None]], dict[int, str]] | None:
+        ids = next(chunks, None)
+        if ids is None:
+            return None
         products = _last_products_of(sql, shop_id, ids) if wants_product else {}
-        recipients: list[tuple[Any, ...]] = []
-        messages: list[tuple[Any, ...]] = []
-        for customer_id in ids:
-            person = people.get(customer_id)
-            reason = _exclusion(person, marketing, require_consent)
-            if reason:
-                excluded[reason] = excluded.get(reason, 0) + 1
-                recipients.append((cid, customer_id, shop_id, "excluded", reason))
-                continue
-            if marketing and holdout_pct and in_holdout(cid, customer_id, holdout_pct):
-                report.holdout += 1
-                recipients.append((cid, customer_id, shop_id, "holdout", ""))
-                continue
-            rendered = render(
-                {
-                    "name": person[0],  # type: ignore[index]
-                    "last_product": products.get(customer_id, ""),
-                    "coupon": coupon,
-                    "link": base + code_of(customer_id),
-                },
-                rules,
-            )
-            if rendered.missing:
-                for name in rendered.missing:
-                    missing[name] = missing.get(name, 0) + 1
-            if rendered.too_long:
-                too_long += 1
-            text = signature_text + rendered.text
-            length = len(text.encode("utf-16-le")) >> 1 if count_utf16 else len(text)  # domain.sms_length
-            parts = parts_of.get(length)
-            if parts is None:
-                parts = parts_of[length] = domain.sms_parts(length, rules)
-            report.parts += parts
-            if length > report.max_length:
-                report.max_length = length
-            batch_no = report.targets // batch_size + 1
-            report.targets += 1
-            recipients.append((cid, customer_id, shop_id, "target", ""))
-            due = dues.get(batch_no)
-            if due is None:
-                due = dues[batch_no] = sql.time_value(
-                    start + timedelta(minutes=interval * (batch_no - 1)) if interval else start
+        return ids, _reachable_of(sql, shop_id, channel, ids), products
+
+    writer = _Writer(sql)
+    try:
+        current = read()
+        while current is not None:
+            ids, people, products = current
+            report.audience += len(ids)
+            recipients: list[tuple[Any, ...]] = []
+            messages: list[tuple[Any, ...]] = []
+            codes = dict(zip(ids, short_codes(cid, ids), strict=True))
+            for customer_id in ids:
+                person = people.get(customer_id)
+                reason = _exclusion(person, marketing, require_consent)
+                if reason:
+                    excluded[reason] = excluded.get(reason, 0) + 1
+                    recipients.append((cid, customer_id, shop_id, "excluded", reason))
+                    continue
+                if marketing and holdout_pct and in_holdout(cid, customer_id, holdout_pct):
+                    report.holdout += 1
+                    recipients.append((cid, customer_id, shop_id, "holdout", ""))
+                    continue
+                rendered = render(
+                    {
+                        "name": person[0],  # type: ignore[index]
+                        "last_product": products.get(customer_id, ""),
+                        "coupon": coupon,
+                        "link": base + codes[customer_id],
+                    },
+                    rules,
                 )
-            messages.append(
-                (shop_id, channel, purpose, cid, customer_id, batch_no, text, parts, "queued", due, 0, "", "")
-            )
-        if missing or too_long or report.max_length > rules.max_length:
-            continue  # refused at the end: only the counts matter from here on
-        sql.copy_insert("campaign_recipients", _RECIPIENT_COLUMNS, recipients)
-        sql.copy_insert(OutboxMessage.__tablename__, _OUTBOX_COLUMNS, messages)
+                if rendered.missing:
+                    for name in rendered.missing:
+                        missing[name] = missing.get(name, 0) + 1
+                if rendered.too_long:
+                    too_long += 1
+                text = signature_text + rendered.text
+                length = len(text.encode("utf-16-le")) >> 1 if count_utf16 else len(text)  # domain.sms_length
+                parts = parts_of.get(length)
+                if parts is None:
+                    parts = parts_of[length] = domain.sms_parts(length, rules)
+                report.parts += parts
+                if length > report.max_length:
+                    report.max_length = length
+                batch_no = report.targets // batch_size + 1
+                report.targets += 1
+                recipients.append((cid, customer_id, shop_id, "target", ""))
+                due = dues.get(batch_no)
+                if due is None:
+                    due = dues[batch_no] = sql.time_value(start + timedelta(minutes=interval * (batch_no - 1)))
+                messages.append(
+                    (shop_id, channel, purpose, cid, customer_id, batch_no, text, parts, "queued", due, 0, "", "")
+                )
+            writer.wait()  # the connection is free again: read the next chunk before writing this one
+            current = read()
+            if not (missing or too_long or report.max_length > rules.max_length):
+                writer.write(recipients, messages)
+            # else: refused at the end, only the counts matter from here on
+    finally:
+        writer.close()
     problems = [f"variable_missing:{name}:{count}" for name, count in sorted(missing.items())]
     if too_long:
         problems.append(f"variable_too_long:{too_long}")
@@ -754,6 +841,7 @@ def _queue_chunks(
         raise BlockedByLints(problems)
     if not report.audience:
         raise NoAudience()
+    return report
 
 
 # ---- pause / resume / cancel ---------------------------------------------------------------------------
