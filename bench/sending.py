@@ -485,6 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=20_000, help="messages per sending run")
     parser.add_argument("--workers", default="1,2,4", help="worker process counts of the sending runs")
     parser.add_argument("--only", choices=("enqueue", "sending"))
+    parser.add_argument("--backends", default="postgresql,sqlite", help="databases of the enqueue benchmark")
     parser.add_argument("--child-enqueue", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -494,7 +495,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(enqueue_child(args.child_enqueue, args.enqueue, args.db)))
         return
     if args.only in (None, "enqueue"):
-        print(enqueue_table(run_enqueue(args.enqueue)))
+        print(enqueue_table(run_enqueue(args.enqueue, tuple(args.backends.split(",")))))
     if args.only in (None, "sending"):
         print(sending_table(run_sending(args.messages, tuple(int(n) for n in args.workers.split(",")))))
 
