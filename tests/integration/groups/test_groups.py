@@ -85,7 +85,7 @@ def test_joining_twice_changes_nothing(db: Session, world: ShopWorld) -> None:
 
 def test_a_leave_frees_the_seat_for_the_next_joiner(db: Session, world: ShopWorld) -> None:
     group = make_group(db, owner(world), sub_groups=2, capacity=2)
-    first, second, third = joined(db, group, 3)
+    first, _, _ = joined(db, group, 3)
     services.leave_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=first.id)
     assert counts(db, group.id) == [1, 1]
     newcomer = buyers(db, world.shop.id, 1)[0]
