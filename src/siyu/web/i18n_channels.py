@@ -118,6 +118,41 @@ CATALOG: dict[str, str] = {
     "source.reply": "短信回复",
     "Every grant and withdrawal is kept as it was recorded; nothing here is ever rewritten. Times are shop time.": "每一次同意与撤回都按记录时的原样保存，不会被改写。时间为店铺时间。",  # noqa: E501
     "No consent recorded for this customer yet.": "此客户还没有授权记录。",
+    # what went out and what came back (消息记录)
+    "Sent messages": "消息记录",
+    "Replies": "客户回复",
+    "Failed messages": "发送失败",
+    "Message text": "消息内容",
+    "Message text or masked phone, e.g. 1234": "消息内容或脱敏手机号，如 1234",
+    "{total} messages": "共 {total} 条消息",
+    "No message matches.": "没有匹配的消息。",
+    "No messages yet.": "还没有消息。",
+    "When a campaign goes out through the local sink, every message it would have sent shows here.": (
+        "活动通过本地模拟通道发送后，每一条本应发出的消息都会显示在这里。"
+    ),
+    "The local sink keeps each message instead of sending it; messages sent through an HTTP provider are not listed here. Times are shop time.": "本地模拟通道只保存消息、不会真正发出；通过 HTTP 短信服务商发送的消息不在此列出。时间为店铺时间。",  # noqa: E501
+    "Reply": "回复内容",
+    "Reply text or masked phone, e.g. 1234": "回复内容或脱敏手机号，如 1234",
+    "Opt-outs only": "只看退订",
+    "{total} replies": "共 {total} 条回复",
+    "Unknown number": "未匹配到客户",
+    "No reply matches.": "没有匹配的回复。",
+    "No replies yet.": "还没有客户回复。",
+    "Replies come in through the provider's inbound hook; an opt-out word withdraws the customer's consent at once.": "客户回复经服务商的上行回调接收；回复退订词会立即撤回客户授权。",  # noqa: E501
+    "A reply marked opted out has already withdrawn the customer's consent on that channel; the consent record shows it. Times are shop time.": "标记为退订的回复已撤回客户在该渠道的授权，可在授权记录中查看。时间为店铺时间。",  # noqa: E501
+    "Error or masked phone, e.g. HTTP 400 or 1234": "错误信息或脱敏手机号，如 HTTP 400 或 1234",
+    "{total} failed messages": "共 {total} 条发送失败",
+    "Attempts": "尝试次数",
+    "No failed message matches.": "没有匹配的失败消息。",
+    "No failed messages.": "没有发送失败的消息。",
+    "A message that cannot be delivered after its retries shows here with the provider's error.": (
+        "重试后仍无法送达的消息会连同服务商返回的错误显示在这里。"
+    ),
+    "A failed message is not sent again. Time: when the message was sent, or when it was due if it never left. Times are shop time.": "失败的消息不会再次发送。时间：已发出的为发送时间，未发出的为计划发送时间。时间为店铺时间。",  # noqa: E501
+    "failure.no_phone": "客户没有手机号",
+    "failure.bad_phone": "手机号无法使用",
+    "failure.undelivered": "服务商回执：未送达",
+    "failure.failed": "发送失败",
 }
 ENGLISH: dict[str, str] = {
     "channel.sms": "SMS",
@@ -140,4 +175,8 @@ ENGLISH: dict[str, str] = {
     "source.member_join": "Member sign-up",
     "source.checkout": "Checkout",
     "source.reply": "SMS reply",
+    "failure.no_phone": "No phone number",
+    "failure.bad_phone": "Phone number unusable",
+    "failure.undelivered": "Not delivered (provider receipt)",
+    "failure.failed": "Failed",
 }

@@ -1,23 +1,35 @@
 """Channel settings and consent (渠道设置与授权): each channel's provider, caps, quiet hours, price and words,
-and a customer's marketing consent per channel with its full history, granted or withdrawn here (issue #4)."""
+and a customer's marketing consent per channel with its full history, granted or withdrawn here (issue #4);
+what the local sink "sent", the replies received and the messages that failed for good (消息记录)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from siyu.campaigns.domain import DEFAULT_FORBIDDEN_WORDS
+from siyu.campaigns.domain import DEFAULT_FORBIDDEN_WORDS, sms_length, sms_parts
+from siyu.campaigns.models import Campaign
 from siyu.channels import services
 from siyu.channels.errors import UnknownChannel
-from siyu.channels.models import CHANNELS, ChannelSettings, Consent, ConsentEvent
+from siyu.channels.models import (
+    CHANNELS,
+    ChannelSettings,
+    Consent,
+    ConsentEvent,
+    InboundReply,
+    OutboxMessage,
+    SinkMessage,
+)
 from siyu.core.errors import DomainError
-from siyu.core.paging import PageRequest
+from siyu.core.paging import Page, PageRequest
 from siyu.customers import queries as customers
+from siyu.customers.models import Customer
 from siyu.customers.schemas import CustomerFilter
 from siyu.db import transaction
 from siyu.web.context import Console, ConsoleDep, PostDep, factory_of
@@ -385,3 +397,218 @@ async def consent_withdraw(request: Request, console: PostDep, customer_id: int)
             session, by=console.principal.actor, customer_id=customer_id, channel=channel, proof=proof
         )
     return RedirectResponse(f"/channels/consents/{customer_id}?done=withdrawn", status_code=303)
+
+
+# ---- what went out and what came back -----------------------------------------------------------------------
+LOG_PAGE_SIZE = 50
+# an 11-digit mainland mobile inside free text (a reply saying "我的手机 13812345678 退订"), masked for the screen
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
+FAILURE_CODES = ("no_phone", "bad_phone", "undelivered", "failed")
+
+
+def masked(text: str) -> str:
+    """``text`` with every full mobile number in it masked as 138****5678."""
+    return MOBILE_IN_TEXT.sub(r"\1****\2", text or "")
+
+
+def _log_params(request: Request, *, flags: tuple[str, ...] = ()) -> tuple[dict[str, str], PageRequest]:
+    """The list filters (channel, ``q`` and on/off ``flags``) and the page asked for."""
+    channel = request.query_params.get("channel", "")
+    params = {"channel": _channel(channel) if channel else "", "q": request.query_params.get("q", "").strip()[:100]}
+    for flag in flags:
+        params[flag] = "1" if request.query_params.get(flag) == "1" else ""
+    page = request.query_params.get("page", "1")
+    number = int(page) if page.isdigit() and len(page) < 7 else 1
+    return params, PageRequest(number, LOG_PAGE_SIZE)
+
+
+def _counted(session: Session, stmt: Select[*tuple[Any, ...]], asked: PageRequest, order: tuple[Any, ...]) -> Page[Any]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if asked.offset >= total > 0:  # past the end (rows went away, or a typed URL): the last page
+        asked = PageRequest(-(-total // asked.size), asked.size)
+    rows = list(session.execute(stmt.order_by(*order).offset(asked.offset).limit(asked.size)))
+    return Page(rows, total, asked)
+
+
+def _campaign_names(session: Session, shop_id: int, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    found = session.execute(select(Campaign.id, Campaign.name).where(Campaign.shop_id == shop_id, Campaign.id.in_(ids)))
+    return {row.id: row.name for row in found}
+
+
+def _log_page(
+    request: Request, console: Console, template: str, params: dict[str, str], result: Page[Any], **context: Any
+) -> Response:
+    return render(
+        request,
+        template,
+        console=console,
+        params=params,
+        query=urlencode({k: v for k, v in params.items() if v}),
+        result=result,
+        channel="",
+        channels=CHANNELS,
+        **context,
+    )
+
+
+@router.get("/channels/messages")
+def message_log(request: Request, console: ConsoleDep) -> Response:
+    """What the local sink 'sent', newest first: ``?channel=``, ``?q=`` (text or masked phone), ``?page=``."""
+    console.require("campaigns:view")
+    params, asked = _log_params(request)
+    shop_id = console.shop.id
+    stmt = select(SinkMessage).where(SinkMessage.shop_id == shop_id)
+    if params["channel"]:
+        stmt = stmt.where(SinkMessage.channel == params["channel"])
+    if params["q"]:
+        q = params["q"]
+        stmt = stmt.where(
+            or_(SinkMessage.text.contains(q, autoescape=True), SinkMessage.to_masked.contains(q, autoescape=True))
+        )
+    with transaction(factory_of(request)) as session:
+        page = _counted(session, stmt, asked, (SinkMessage.at.desc(), SinkMessage.id.desc()))
+        sunk = [row[0] for row in page.items]
+        # the worker hands the sink the outbox id as client reference: the message's campaign and billed parts
+        refs = {int(m.client_ref) for m in sunk if m.client_ref.isdigit() and len(m.client_ref) < 19}
+        outbox = (
+            {
+                row.id: row
+                for row in session.execute(
+                    select(OutboxMessage.id, OutboxMessage.campaign_id, OutboxMessage.parts).where(
+                        OutboxMessage.shop_id == shop_id, OutboxMessage.id.in_(refs)
+                    )
+                )
+            }
+            if refs
+            else {}
+        )
+        names = _campaign_names(session, shop_id, {row.campaign_id for row in outbox.values() if row.campaign_id})
+    items = []
+    for message in sunk:
+        sent = outbox.get(int(message.client_ref)) if message.client_ref.isdigit() else None
+        campaign_id = sent.campaign_id if sent else None
+        if sent:
+            parts: int | None = sent.parts
+        elif message.channel == "sms":
+            parts = sms_parts(sms_length(message.text))
+        else:
+            parts = None
+        items.append(
+            {
+                "id": message.id,
+                "at": message.at,
+                "channel": message.channel,
+                "to_masked": masked(message.to_masked),
+                "text": masked(message.text),
+                "parts": parts,
+                "campaign_id": campaign_id if campaign_id in names else None,
+                "campaign_name": names.get(campaign_id or 0, ""),
+            }
+        )
+    result = Page(items, page.total, page.request)
+    return _log_page(request, console, "channels/messages.html", params, result)
+
+
+@router.get("/channels/replies")
+def reply_log(request: Request, console: ConsoleDep) -> Response:
+    """Replies received, newest first, opt-outs marked: ``?channel=``, ``?q=``, ``?opt_out=1``, ``?page=``."""
+    console.require("campaigns:view")
+    params, asked = _log_params(request, flags=("opt_out",))
+    shop_id = console.shop.id
+    stmt = (
+        select(InboundReply, Customer.account, Customer.name, Campaign.name.label("campaign_name"))
+        .outerjoin(Customer, and_(Customer.id == InboundReply.customer_id, Customer.shop_id == shop_id))
+        .outerjoin(Campaign, and_(Campaign.id == InboundReply.campaign_id, Campaign.shop_id == shop_id))
+        .where(InboundReply.shop_id == shop_id)
+    )
+    if params["channel"]:
+        stmt = stmt.where(InboundReply.channel == params["channel"])
+    if params["q"]:
+        q = params["q"]
+        stmt = stmt.where(
+            or_(InboundReply.text.contains(q, autoescape=True), InboundReply.phone_masked.contains(q, autoescape=True))
+        )
+    if params["opt_out"]:
+        stmt = stmt.where(InboundReply.opt_out.is_(True))
+    with transaction(factory_of(request)) as session:
+        page = _counted(session, stmt, asked, (InboundReply.at.desc(), InboundReply.id.desc()))
+    items = [
+        {
+            "id": reply.id,
+            "at": reply.at,
+            "channel": reply.channel,
+            "phone_masked": masked(reply.phone_masked),
+            "text": masked(reply.text),
+            "opt_out": reply.opt_out,
+            "customer_id": reply.customer_id if account is not None else None,
+            "customer": name or account or "",
+            "campaign_id": reply.campaign_id if campaign_name is not None else None,
+            "campaign_name": campaign_name or "",
+        }
+        for reply, account, name, campaign_name in page.items
+    ]
+    return _log_page(request, console, "channels/replies.html", params, Page(items, page.total, page.request))
+
+
+@router.get("/channels/failures")
+def failure_log(request: Request, console: ConsoleDep) -> Response:
+    """Messages that failed for good, newest first, with the error: ``?channel=``, ``?q=``, ``?page=``."""
+    console.require("campaigns:view")
+    params, asked = _log_params(request)
+    shop_id = console.shop.id
+    when = func.coalesce(OutboxMessage.sent_at, OutboxMessage.due_at)
+    stmt = (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.purpose,
+            OutboxMessage.campaign_id,
+            OutboxMessage.customer_id,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            OutboxMessage.parts,
+            OutboxMessage.text,
+            when.label("at"),
+            Customer.phone_masked,
+            Customer.account,
+            Customer.name,
+            Campaign.name.label("campaign_name"),
+        )
+        .outerjoin(Customer, and_(Customer.id == OutboxMessage.customer_id, Customer.shop_id == shop_id))
+        .outerjoin(Campaign, and_(Campaign.id == OutboxMessage.campaign_id, Campaign.shop_id == shop_id))
+        .where(OutboxMessage.shop_id == shop_id, OutboxMessage.status == "failed")
+    )
+    if params["channel"]:
+        stmt = stmt.where(OutboxMessage.channel == params["channel"])
+    if params["q"]:
+        q = params["q"]
+        stmt = stmt.where(
+            or_(
+                OutboxMessage.last_error.contains(q, autoescape=True),
+                Customer.phone_masked.contains(q, autoescape=True),
+            )
+        )
+    with transaction(factory_of(request)) as session:
+        page = _counted(session, stmt, asked, (when.desc(), OutboxMessage.id.desc()))
+    items = [
+        {
+            "id": row.id,
+            "at": row.at,
+            "channel": row.channel,
+            "purpose": row.purpose,
+            "phone_masked": masked(row.phone_masked or ""),
+            "customer_id": row.customer_id if row.account is not None else None,
+            "customer": row.name or row.account or "",
+            "text": masked(row.text),
+            "parts": row.parts,
+            "attempts": row.attempts,
+            "error": masked(row.last_error),
+            "error_code": row.last_error if row.last_error in FAILURE_CODES else "",
+            "campaign_id": row.campaign_id if row.campaign_name is not None else None,
+            "campaign_name": row.campaign_name or "",
+        }
+        for row in page.items
+    ]
+    return _log_page(request, console, "channels/failures.html", params, Page(items, page.total, page.request))
