@@ -256,7 +256,7 @@ class Coverage:
     messages: int
     minimum: int = planning.YEARLY_MINIMUM
     fewest: list[tuple[int, str, int]] = field(default_factory=list)
-    """A sample of customers below the minimum: (customer id, name, messages), fewest first."""
+    """A sample of customers below the minimum: (customer id, name or else JD account, messages), fewest first."""
 
     @property
     def below_share(self) -> float:
@@ -271,7 +271,8 @@ def yearly_coverage(session: Session, *, shop_id: int, now: datetime | None = No
     sql = DriverSQL(session)
     p = sql.ph
     per_customer = (
-        "SELECT c.id AS id, COALESCE(c.name, '') AS name, COALESCE(m.n, 0) AS n FROM customers c LEFT JOIN ("
+        "SELECT c.id AS id, COALESCE(NULLIF(c.name, ''), c.account) AS name, COALESCE(m.n, 0) AS n"
+        " FROM customers c LEFT JOIN ("
         " SELECT customer_id, COUNT(*) AS n FROM outbox WHERE shop_id = "
         f"{p} AND channel = 'sms' AND purpose = 'marketing' AND status IN ('sent', 'delivered')"
         f" AND sent_at >= {p} AND sent_at < {p} GROUP BY customer_id"

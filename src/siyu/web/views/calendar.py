@@ -179,7 +179,8 @@ async def _save(request: Request, console: Console, event_id: int | None) -> Res
             status_code=400,
         )
     done = "created" if event_id is None else "updated"
-    return RedirectResponse(f"/calendar?year={saved_year}&done={done}#event-{saved_id}", status_code=303)
+    # no #fragment: the notice at the top stays in view (the sticky bar would cover it)
+    return RedirectResponse(f"/calendar?year={saved_year}&done={done}&event={saved_id}", status_code=303)
 
 
 @router.post("/calendar/events")
