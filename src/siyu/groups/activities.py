@@ -354,9 +354,9 @@ def buy_flash_item(
         price_fen=item.price_fen,
         at=now,
     )
-    session.add(order)
     try:
         with session.begin_nested():
+            session.add(order)
             session.flush()
     except IntegrityError:
         raise AlreadyTaken(
@@ -509,9 +509,9 @@ def claim_group_coupon(
     entry = ActivityEntry(
         shop_id=by.shop_id, activity_id=activity.id, customer_id=customer_id, coupon_id=coupon.id, at=now
     )
-    session.add(entry)
     try:
         with session.begin_nested():
+            session.add(entry)
             session.flush()
     except IntegrityError:
         raise AlreadyTaken(
@@ -543,9 +543,9 @@ def guess_price(
         correct=correct,
         at=now,
     )
-    session.add(entry)
     try:
         with session.begin_nested():
+            session.add(entry)
             session.flush()
     except IntegrityError:
         raise AlreadyTaken("每人只能猜一次", "one guess per member", code="group_guessed") from None

@@ -54,9 +54,9 @@ def add_growth(
     event = GrowthEvent(
         shop_id=shop_id, customer_id=customer_id, group_id=group_id, ref=ref[:80], source=source, amount=amount, at=now
     )
-    session.add(event)
     try:
         with session.begin_nested():
+            session.add(event)
             session.flush()
     except IntegrityError:
         return False
@@ -68,9 +68,9 @@ def add_growth(
     ).rowcount  # type: ignore[attr-defined]
     if not grown:
         account = GrowthAccount(shop_id=shop_id, customer_id=customer_id, growth=amount, updated_at=now)
-        session.add(account)
         try:
             with session.begin_nested():
+                session.add(account)
                 session.flush()
         except IntegrityError:  # created by a concurrent gain: add to it
             session.execute(
@@ -193,9 +193,9 @@ def check_in(
     row = GroupCheckin(
         shop_id=by.shop_id, group_id=group.id, customer_id=customer_id, day=today, streak=streak, growth=growth, at=now
     )
-    session.add(row)
     try:
         with session.begin_nested():
+            session.add(row)
             session.flush()
     except IntegrityError:
         raise AlreadyTaken("今天已经签到过了", "you already checked in today", code="group_checked_in") from None

@@ -396,9 +396,9 @@ def join_group(session: Session, *, by: Actor, group_id: int, customer_id: int, 
         member = GroupMember(
             shop_id=by.shop_id, group_id=group.id, customer_id=customer.id, sub_group_id=sub_id, joined_at=now
         )
-        session.add(member)
         try:
             with session.begin_nested():
+                session.add(member)
                 session.flush()
         except IntegrityError:
             # the same buyer joined, or was barred by a kick, at this very moment
@@ -476,12 +476,11 @@ def kick_members(
                 left_at=now,
                 kicked_by=by.label,
             )
-            session.add(barred)
             try:
                 with session.begin_nested():
+                    session.add(barred)
                     session.flush()
             except IntegrityError:
-                session.expunge(barred)
                 membership = _locked_membership(session, group.id, customer_id)  # joined at this very moment
             else:
                 kicked.append(customer_id)
