@@ -415,29 +415,6 @@ def _audience_ids(session: Session, campaign: Campaign) -> list[int]:
     raise NoAudience()
 
 
-def _last_products(sql: DriverSQL, shop_id: int) -> dict[int, str]:
-    rows = sql.query(
-        "SELECT customer_id, product_name FROM ("
-        " SELECT o.customer_id, l.product_name, ROW_NUMBER() OVER ("
-        "  PARTITION BY o.customer_id ORDER BY o.ordered_at DESC, l.id) AS rn"
-        " FROM orders o JOIN order_lines l ON l.order_id = o.id"
-        f" WHERE o.shop_id = {sql.ph} AND o.is_paid) AS ranked WHERE rn = 1",
-        (shop_id,),
-    )
-    return {int(cid): str(name) for cid, name in rows}
-
-
-def _reachable(sql: DriverSQL, shop_id: int, channel: str) -> dict[int, tuple[str, bool, str | None]]:
-    """customer id → (name, has a phone, consent status or None)."""
-    rows = sql.query(
-        "SELECT c.id, c.name, c.phone_cipher IS NOT NULL, k.status FROM customers c"
-        f" LEFT JOIN consents k ON k.customer_id = c.id AND k.channel = {sql.ph} AND k.shop_id = c.shop_id"
-        f" WHERE c.shop_id = {sql.ph}",
-        (channel, shop_id),
-    )
-    return {int(cid): (str(name or ""), bool(phone), status) for cid, name, phone, status in rows}
-
-
 def _exclusion(person: tuple[str, bool, str | None] | None, marketing: bool, require_consent: bool) -> str:
     """Why a member of the audience gets no message ("" when they get one): no phone, opted out, no consent."""
     if person is None or not person[1]:
@@ -473,7 +450,7 @@ def estimate_campaign(session: Session, *, shop_id: int, campaign_id: int, now: 
     marketing = campaign.purpose == "marketing"
     ids = _audience_ids(session, campaign)
     sql = DriverSQL(session)
-    people = _reachable(sql, shop_id, campaign.channel)
+    people = _reachable_of(sql, shop_id, campaign.channel, ids)
     excluded: dict[str, int] = {}
     targets: list[int] = []
     holdout = 0
@@ -590,7 +567,8 @@ def _query_in(sql: DriverSQL, text: str, params: tuple[Any, ...], keys: list[int
 def _reachable_of(
     sql: DriverSQL, shop_id: int, channel: str, ids: list[int]
 ) -> dict[int, tuple[str, bool, str | None]]:
-    """:func:`_reachable` for these customers only (two index lookups, no join for the planner to get wrong)."""
+    """Customer id → (name, has a phone, consent status or None), for these customers: two index lookups,
+    no join for the planner to get wrong."""
     people: dict[int, tuple[str, bool, str | None]] = {
         int(cid): (str(name or ""), bool(phone), None)
         for cid, name, phone in _query_in(
@@ -615,7 +593,7 @@ def _reachable_of(
 
 
 def _last_products_of(sql: DriverSQL, shop_id: int, ids: list[int]) -> dict[int, str]:
-    """:func:`_last_products` for these customers only."""
+    """Customer id → the product of their latest paid order line, for these customers."""
     rows = _query_in(
         sql,
         "SELECT customer_id, product_name FROM ("

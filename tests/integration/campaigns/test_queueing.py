@@ -346,3 +346,31 @@ def test_copy_insert_writes_rows_on_either_engine(db: Session, world: ShopWorld)
     assert sql.copy_insert("campaign_recipients", columns, rows) == 3  # a generator streams
     reasons = db.scalars(select(CampaignRecipient.reason).where(CampaignRecipient.campaign_id == campaign.id)).all()
     assert reasons == ["a\tb\\c\nd"] * 3
+
+
+def test_each_chunk_finds_its_customers_last_paid_product(db: Session, world: ShopWorld) -> None:
+    from siyu.customers.models import Customer, OrderLine
+    from tests.factories.customers import make_order
+
+    by = world.principal.actor
+    ids = reachable_customers(db, by, 9, name="李雷")
+    for n, customer_id in enumerate(ids[:8]):
+        customer = db.get(Customer, customer_id)
+        assert customer is not None
+        # an older paid order, the latest paid one, and a newer unpaid one that does not count
+        for product, month, paid in (("旧款", 1, True), (f"面霜{n}", 6, True), ("取消的", 9, False)):
+            order = make_order(db, customer, at=datetime(2026, month, 1, tzinfo=UTC), is_paid=paid)
+            for line in db.scalars(select(OrderLine).where(OrderLine.order_id == order.id)):
+                line.product_name = product
+    db.flush()
+    body = "{name}，您买过的{last_product|好物}上新了，戳 {link} 拒收请回复R"
+    campaign = services.create_campaign(db, by=by, spec=spec(frozen_audience(db, by, ids), body=body, holdout_pct=0))
+    services.queue_campaign(db, by=by, campaign_id=campaign.id, now=NOW, chunk=4)
+    rows = db.execute(
+        select(OutboxMessage.customer_id, OutboxMessage.text).where(OutboxMessage.campaign_id == campaign.id)
+    ).all()
+    texts = {customer_id: text for customer_id, text in rows}
+    assert [texts[c].split("上新了")[0] for c in ids] == [
+        *(f"【测试旗舰店】李雷，您买过的面霜{n}" for n in range(8)),
+        "【测试旗舰店】李雷，您买过的好物",
+    ]
