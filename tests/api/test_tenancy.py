@@ -19,6 +19,8 @@ from siyu.audit.models import AuditEntry
 from siyu.campaigns import calendar
 from siyu.campaigns import services as campaigns
 from siyu.customers.models import Customer
+from siyu.groups import activities as group_activities
+from siyu.groups import services as groups
 from siyu.loyalty import services as loyalty
 from siyu.promotions import services as promotions
 from siyu.segments.models import Audience, AudienceMember, AudienceSnapshot, Tag
@@ -91,6 +93,21 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
     event_b = calendar.create_event(
         db, by=b.principal.actor, spec=calendar.EventSpec(SECRET_OF_B, "big", datetime(2027, 6, 18), note=SECRET_OF_B)
     )
+    group_b = groups.create_group(db, by=b.principal.actor, spec=groups.GroupSpec(SECRET_OF_B, description=SECRET_OF_B))
+    rule_b = groups.add_rule(db, by=b.principal.actor, kind="keyword", pattern=SECRET_OF_B[:20])
+    activity_b = group_activities.create_activity(
+        db,
+        by=b.principal.actor,
+        group_id=group_b.id,
+        spec=group_activities.ActivitySpec(
+            "guess",
+            "猜价格",
+            datetime.now(UTC),
+            datetime.now(UTC) + timedelta(hours=2),
+            guess_name=SECRET_OF_B,
+            guess_price_fen=100,
+        ),
+    )
     campaign_b = campaigns.create_campaign(
         db,
         by=b.principal.actor,
@@ -120,6 +137,10 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         "campaign_id": campaign_b.id,
         "action": "pause",
         "event_id": event_b.id,
+        "group_id": group_b.id,
+        "sub_group_id": groups.sub_groups_of(db, group_b.id)[0].id,
+        "rule_id": rule_b.id,
+        "activity_id": activity_b.id,
     }
     return Tenants(token_a, viewer_a, ids, b.shop.id, member_a.id)
 
@@ -187,6 +208,39 @@ def plausible_body(method: str, path: str, *, member_id: int = 1) -> dict[str, A
         return {"json": {"code": "ABCDEFGHJKLM", "order_no": "O1", "lines": [{"sku": "1", "amount_fen": 20000}]}}
     if path.endswith("/campaigns/{campaign_id}") and method == "PUT":
         return {"json": {"name": "renamed", "signature": "甲店", "body": "全场5折 拒收请回复R"}}
+    if (path.endswith("/groups") and method == "POST") or (path.endswith("/groups/{group_id}") and method == "PUT"):
+        return {"json": {"name": "群"}}
+    if path.endswith(("/join", "/leave")) and "/groups/" in path:
+        return {"json": {"customer_id": 1}}
+    if path.endswith("/kick"):
+        return {"json": {"customer_ids": [1]}}
+    if path.endswith("/status"):
+        return {"json": {"status": "closed"}}
+    if path.endswith("/admins"):
+        return {"json": {"staff_ids": []}}
+    if path.endswith("/posts") and method == "POST":
+        return {"json": {"text": "你好"}}
+    if path.endswith("/group-rules") and method == "POST":
+        return {"json": {"kind": "ad"}}
+    if path.endswith("/activities") and method == "POST":
+        return {
+            "json": {
+                "kind": "guess",
+                "name": "猜",
+                "starts_at": "2026-12-12T20:00:00+08:00",
+                "ends_at": "2026-12-12T22:00:00+08:00",
+                "guess_name": "x",
+                "guess_price_fen": 100,
+            }
+        }
+    if path.endswith("/group-price-floors"):
+        return {"json": {"min_discount_pct": 50}}
+    if path.endswith("/group-levels"):
+        return {"json": [{"name": "新人", "min_growth": 0}]}
+    if path.endswith("/plan") and method == "PUT":
+        return {"json": {"weekday_themes": ["game"] * 7, "slots": ["08:30"]}}
+    if path.endswith("/plan/month"):
+        return {"json": {"year": 2027, "month": 1}}
     if path.startswith("/api/v1/calendar/events") and method in ("POST", "PUT"):
         return {"json": {"name": "双12", "kind": "big", "starts_at": "2026-12-12T00:00:00"}}
     if "/consents" in path:
@@ -249,6 +303,10 @@ def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: 
         "campaign_id": 1,
         "action": "pause",
         "event_id": 1,
+        "group_id": 1,
+        "sub_group_id": 1,
+        "rule_id": 1,
+        "activity_id": 1,
     }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing

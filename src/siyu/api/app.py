@@ -67,6 +67,7 @@ def create_app(
         campaigns,
         customers,
         dashboard,
+        groups,
         imports,
         loyalty,
         promotions,
@@ -74,7 +75,7 @@ def create_app(
         staff,
     )
 
-    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns, calendar):
+    for module in (customers, imports, dashboard, staff, segments, promotions, loyalty, campaigns, calendar, groups):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(campaigns.public)
 

@@ -520,6 +520,12 @@ def shop_rules(session: Session, shop_id: int) -> list[domain.ModerationRule]:
     return [domain.ModerationRule(kind=r.kind, pattern=r.pattern, action=r.action) for r in rows]
 
 
+def list_rules(session: Session, *, shop_id: int) -> list[ModerationRule]:
+    return list(
+        session.scalars(select(ModerationRule).where(ModerationRule.shop_id == shop_id).order_by(ModerationRule.id))
+    )
+
+
 def add_rule(session: Session, *, by: Actor, kind: str, pattern: str = "", action: str = "remove") -> ModerationRule:
     """A rule every group of the shop applies to members' posts."""
     if kind not in ("keyword", "link", "ad"):
