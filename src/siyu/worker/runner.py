@@ -26,6 +26,7 @@ class Runner:
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
         self._adapters: dict[tuple[int, str], tuple[float, ChannelAdapter]] = {}
         self._lock = threading.Lock()
+        self.throttled = False  # the last round left due rows for the next rate window
 
     def adapter_for(self, shop_id: int, channel: str) -> ChannelAdapter:
         with self._lock:
@@ -44,10 +45,12 @@ class Runner:
         return outbox.settle(self.factory, item.outbox_id, result, attempts=item.attempts)
 
     def round(self) -> int:
-        """One claim and its sends; returns how many messages it took."""
-        claimed = outbox.claim(self.factory, limit=self.batch)
-        list(self.pool.map(self._one, claimed))
-        return len(claimed)
+        """One claim and its sends; returns how many messages it took. ``throttled`` then says whether due
+        rows were left because the shared send rate of this second was used up (see :mod:`siyu.worker.outbox`)."""
+        batch = outbox.take(self.factory, limit=self.batch)
+        self.throttled = batch.throttled
+        list(self.pool.map(self._one, batch.items))
+        return len(batch.items)
 
     def finish(self) -> int:
         with transaction(self.factory, write=True) as session:
@@ -59,6 +62,9 @@ class Runner:
         while not stop.is_set():
             taken = self.round()
             total += taken
+            if taken == 0 and self.throttled:  # rows are due but this second's sends are spent: next window
+                stop.wait(outbox.until_next_window(time.time()))
+                continue
             if taken == 0:
                 self.finish()
                 if once:

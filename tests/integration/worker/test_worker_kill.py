@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.sending import (
     bulk_reachable,
@@ -31,7 +31,7 @@ from bench.sending import (
     worker_env,
 )
 from siyu.campaigns import services as campaigns
-from siyu.channels.models import OutboxMessage
+from siyu.channels.models import ChannelSettings, OutboxMessage
 from siyu.db import session_factory, transaction
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -44,6 +44,14 @@ PG_URL = os.environ.get("SIYU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:543
 RECIPIENTS = int(os.environ.get("SIYU_KILL_RECIPIENTS", "3000"))
 DEADLINE = float(os.environ.get("SIYU_KILL_DEADLINE", "240"))
 WORKERS = 4
+# the shared send rate (all workers together) of these tests' shops: far above what 4 workers reach here, so
+# the tests are about crashes and caps, while every claim still goes through the reservation
+RATE = 2000
+
+
+def _rate(factory: sessionmaker[Session], shop_id: int, rate: int = RATE) -> None:
+    with transaction(factory, write=True) as session:
+        session.execute(update(ChannelSettings).where(ChannelSettings.shop_id == shop_id).values(rate_per_second=rate))
 
 
 def _schema(engine: Engine) -> str:
@@ -78,7 +86,8 @@ def test_random_sigkills_never_lose_or_duplicate_a_message(fresh_engine: Engine)
     factory = session_factory(fresh_engine)
     # 2% throttled, 2% 500, 0.3% accepted-then-hung past the 2 s client timeout (an "unknown" outcome)
     with FakeProvider(latency_ms=4, throttle_ratio=0.02, fail_ratio=0.02, hang_ratio=0.003, hang_seconds=2.5) as fake:
-        _shop, campaign_id = queued_campaign(factory, RECIPIENTS, provider_url=fake.url, timeout=2.0)
+        shop_id, campaign_id = queued_campaign(factory, RECIPIENTS, provider_url=fake.url, timeout=2.0)
+        _rate(factory, shop_id)
         # The lease starts at claim time and nothing checks it again before a send: a row that waits in the
         # send pool past its lease can be re-claimed, looked up (not there yet) and sent by another worker
         # while the first still sends it. A batch of one wave (batch == concurrency) whose longest send (the
@@ -146,6 +155,7 @@ def test_daily_cap_holds_across_two_campaigns_and_two_worker_processes(fresh_eng
             first, second = new_campaign(session, by, snapshot), new_campaign(session, by, snapshot, name="双12")
             for campaign_id in (first, second):
                 assert campaigns.queue_campaign(session, by=by, campaign_id=campaign_id).targets == len(ids)
+        _rate(factory, by.shop_id)
         env = worker_env(pg_url_with_schema(PG_URL, _schema(fresh_engine)), SIYU_WORKER_LEASE_SECONDS="30")
         procs = [start_worker(env, concurrency=8) for _ in range(2)]
         try:
@@ -177,6 +187,7 @@ def test_a_paused_campaign_resumed_never_sends_twice(fresh_engine: Engine) -> No
             ids = bulk_reachable(session, by.shop_id, 300)
             campaign_id = new_campaign(session, by, frozen_snapshot(session, by.shop_id, ids))
             campaigns.queue_campaign(session, by=by, campaign_id=campaign_id)
+        _rate(factory, by.shop_id)
         runner = Runner(factory, batch=20, concurrency=4)
         runner.round()
         runner.round()
