@@ -279,18 +279,32 @@ def enqueue_queue_child(backend: str, db: str, loaded: dict[str, Any]) -> dict[s
     engine = _enqueue_engine(backend, db)
     factory = session_factory(engine)
     with transaction(factory) as session:  # connect and import everything before measuring
-        session.execute(text("SELECT 1"))
+        backend_pid = session.scalar(text("SELECT pg_backend_pid()")) if backend == "postgresql" else None
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    began = time.perf_counter()
+    server_before = _process_cpu(backend_pid)
+    began, cpu = time.perf_counter(), time.process_time()
     with transaction(factory, write=True) as session:
         report = queue_campaign(session, by=Actor(**loaded["actor"]), campaign_id=loaded["campaign_id"])
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    server_after = _process_cpu(backend_pid)
     return {
         "targets": report.targets,
         "seconds": seconds,
+        "python_cpu_s": cpu,
+        # the PostgreSQL backend's CPU time (when the server runs on this machine; the pool reuses the connection)
+        "server_cpu_s": server_after - server_before if server_before is not None and server_after else None,
         "rss_before_mb": rss_before,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of a local process (a PostgreSQL backend), None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -319,7 +333,12 @@ def run_enqueue(recipients: int, backends: tuple[str, ...] = ("postgresql", "sql
                 results.append({"backend": backend, "recipients": recipients, "failed": str(failed)})
                 continue
             result = {"backend": backend, "recipients": recipients, "load_seconds": loaded["load_seconds"], **queued}
-            print(f"  {result['seconds']:.1f} s (load {result['load_seconds']:.1f} s), {result['peak_mb']:.0f} MB")
+            server = f" + PostgreSQL {result['server_cpu_s']:.1f}" if result.get("server_cpu_s") is not None else ""
+            print(
+                f"  {result['seconds']:.1f} s (load {result['load_seconds']:.1f} s), {result['peak_mb']:.0f} MB, "
+                f"CPU: Python {result['python_cpu_s']:.1f} s{server}",
+                flush=True,
+            )
             results.append(result)
     return results
 
@@ -351,16 +370,20 @@ SENDING_NOTES = [
 
 def enqueue_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| backend | recipients | queue_campaign seconds | recipients/s | peak RSS (MB) | RSS before (MB) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| backend | recipients | queue_campaign seconds | recipients/s | peak RSS (MB) | RSS before (MB) "
+        "| CPU s: Python / PostgreSQL |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "failed" in r:
-            lines.append(f"| {r['backend']} | {r['recipients']:,} | failed: `{r['failed'][:100]}` ||||")
+            lines.append(f"| {r['backend']} | {r['recipients']:,} | failed: `{r['failed'][:100]}` |||||")
             continue
+        cpu = f"{r['python_cpu_s']:.1f}" if "python_cpu_s" in r else "–"
+        if r.get("server_cpu_s") is not None:
+            cpu += f" / {r['server_cpu_s']:.1f}"
         lines.append(
             f"| {r['backend']} | {r['recipients']:,} | {r['seconds']:.1f} | {r['recipients'] / r['seconds']:,.0f} "
-            f"| {r['peak_mb']:.0f} | {r['rss_before_mb']:.0f} |"
+            f"| {r['peak_mb']:.0f} | {r['rss_before_mb']:.0f} | {cpu} |"
         )
     return "\n".join(lines)
 
