@@ -17,6 +17,7 @@ from siyu.cli.main import app
 from siyu.config import get_settings
 from siyu.customers.models import Customer, Order, OrderLine
 from siyu.db import transaction
+from siyu.groups.models import Group, GroupActivity, SubGroup
 from siyu.shops.models import Shop, Staff
 
 runner = CliRunner()
@@ -65,6 +66,11 @@ def test_demo_creates_the_shop_and_prints_the_logins_then_if_empty_keeps_the_dat
         proofs = session.scalar(select(func.count()).select_from(ConsentEvent).where(ConsentEvent.shop_id == shop.id))
         assert consents and consents == proofs and consents > 100
         assert [c.status for c in session.scalars(select(Campaign).where(Campaign.shop_id == shop.id))] == ["draft"]
+        # two demo groups with members, a flash sale and red-packet rain running, this month's calendar
+        groups = session.scalars(select(Group).where(Group.shop_id == shop.id).order_by(Group.id)).all()
+        assert [g.goal for g in groups] == ["new", "members"]
+        assert session.scalar(select(func.sum(SubGroup.member_count)).where(SubGroup.group_id == groups[0].id)) > 20
+        assert {a.kind for a in session.scalars(select(GroupActivity))} == {"flash_sale", "red_packet"}
 
     started = time.perf_counter()
     again = runner.invoke(app, ["demo", "--if-empty"])

@@ -151,6 +151,10 @@ def demo(
     from siyu.campaigns.demo import seed_demo_campaigns
 
     consents = seed_demo_campaigns(factory, shop_id=shop_id, seed=seed)
+    from siyu.groups.demo import seed_demo_groups
+
+    with console.status("社群 / group chats…"):
+        grouped = seed_demo_groups(factory, shop_id=shop_id, seed=seed)
     seconds = time.perf_counter() - started
     table = Table(title=f"演示店铺 / demo shop「{shop}」", show_header=False)
     for zh_en, value in (
@@ -163,6 +167,8 @@ def demo(
         ("新增会员 / members added", membership.members),
         ("积分订单 / orders with points", membership.orders_awarded),
         ("短信授权 / SMS consents added", consents),
+        ("社群 / groups added", grouped.groups),
+        ("入群人次 / group joins", grouped.members),
     ):
         table.add_row(zh_en, f"{value:,}")
     table.add_row("用时 / time", f"{seconds:.1f} s")
