@@ -77,9 +77,7 @@ def test_event_kind_sets_the_share_of_marketable_customers_to_reach(
     assert (plan.customers, plan.reach) == (40, reach)
 
 
-def test_campaigns_prepared_for_an_event_show_under_it_and_survive_its_deletion(
-    db: Session, world: ShopWorld
-) -> None:
+def test_campaigns_prepared_for_an_event_show_under_it_and_survive_its_deletion(db: Session, world: ShopWorld) -> None:
     by = world.principal.actor
     event = calendar.create_event(db, by=by, spec=event_spec())
     campaign = services.create_campaign(db, by=by, spec=spec(None, event_id=event.id))
