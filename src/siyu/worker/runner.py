@@ -12,6 +12,7 @@ from siyu.campaigns.services import finish_campaigns
 from siyu.channels.adapters import ChannelAdapter, adapter_for_settings
 from siyu.channels.services import channel_settings
 from siyu.db import transaction
+from siyu.groups.plans import publish_due
 from siyu.worker import outbox
 
 ADAPTER_TTL = 30.0  # seconds before a changed provider setting is picked up
@@ -27,6 +28,7 @@ class Runner:
         self._adapters: dict[tuple[int, str], tuple[float, ChannelAdapter]] = {}
         self._lock = threading.Lock()
         self.throttled = False  # the last round left due rows for the next rate window
+        self._published_at = float("-inf")
 
     def adapter_for(self, shop_id: int, channel: str) -> ChannelAdapter:
         with self._lock:
@@ -56,10 +58,20 @@ class Runner:
         with transaction(self.factory, write=True) as session:
             return finish_campaigns(session)
 
+    def scheduled(self, *, every: float = 1.0) -> int:
+        """Publish the group posts that are due (the content calendar), at most once every ``every`` seconds,
+        whether or not the outbox is busy; returns how many were published."""
+        now = time.monotonic()
+        if now - self._published_at < every:
+            return 0
+        self._published_at = now
+        return publish_due(self.factory)
+
     def run(self, stop: threading.Event, *, idle_seconds: float = 1.0, once: bool = False) -> int:
         """Work until ``stop`` is set (or, with ``once``, until nothing is due); returns messages taken."""
         total = 0
         while not stop.is_set():
+            self.scheduled()
             taken = self.round()
             total += taken
             if taken == 0 and self.throttled:  # rows are due but this second's sends are spent: next window

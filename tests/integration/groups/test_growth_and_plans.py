@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from siyu.db import transaction
 from siyu.groups import domain, growth, plans, queries, services
 from siyu.groups.errors import AlreadyTaken, NotAGroupMember
 from siyu.groups.models import GroupPost, ScheduledPost
+from siyu.worker.runner import Runner
 from tests.factories.customers import make_order
 from tests.factories.groups import buyer, joined, make_group
 from tests.factories.loyalty import make_member, make_program
@@ -167,3 +169,28 @@ def test_group_data_counts_members_joins_activity_and_gmv_since_joining(db: Sess
     assert found.active == 1
     assert [(s.position, s.members) for s in found.sub_groups] == [(1, 1), (2, 1)]
     assert sum(found.joins_per_day) == 3 and len(found.days) == 30
+
+
+def test_siyu_worker_publishes_the_content_calendar_on_time(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions, write=True) as session:
+        world = make_shop(session)
+        group = make_group(session, world.principal.actor)
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(
+            ScheduledPost(shop_id=world.shop.id, group_id=group.id, publish_at=past, kind="custom", text="早安！")
+        )
+        session.add(
+            ScheduledPost(
+                shop_id=world.shop.id,
+                group_id=group.id,
+                publish_at=past + timedelta(days=1),
+                kind="custom",
+                text="明天",
+            )
+        )
+        group_id = group.id
+    Runner(sessions).run(threading.Event(), once=True)
+    with transaction(sessions) as session:
+        texts = session.scalars(select(GroupPost.text).where(GroupPost.group_id == group_id)).all()
+        statuses = session.scalars(select(ScheduledPost.status).order_by(ScheduledPost.id)).all()
+    assert texts == ["早安！"] and statuses == ["published", "scheduled"]
