@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -193,27 +191,6 @@ def test_a_draft_is_edited_in_the_composer_and_a_queued_one_is_not(
     assert moved.status_code == 303 and moved.headers["location"] == f"/campaigns/{campaign.id}"
 
 
-def test_a_draft_shows_the_estimate_when_the_engine_offers_one(
-    app_client: TestClient, shop: Shop, db: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    @dataclass
-    class Estimate:
-        audience: int = 40
-        targets: int = 38
-        holdout: int = 2
-        excluded: dict[str, int] = field(default_factory=lambda: {"no_phone": 0, "no_consent": 0, "opted_out": 0})
-        capped: int = 3
-        receive: int = 35
-        cost_fen: int = 175
-
-    campaign = a_draft(db, shop)
-    monkeypatch.setattr(services, "estimate_campaign", lambda session, **_: Estimate(), raising=False)
-    log_in(app_client, shop.main)
-    page = app_client.get(f"/campaigns/{campaign.id}")
-    assert stat(page.text, "receive") == "35" and "3 人今日已达频次上限" in page.text
-    assert stat(page.text, "estimate-cost") == "¥1.75"
-
-
 def test_the_chart_counts_orders_of_the_target_arm_per_day(app_client: TestClient, shop: Shop, db: Session) -> None:
     campaign = a_draft(db, shop, holdout_pct=0)
     by = main_actor(db, shop)
@@ -243,7 +220,6 @@ def test_the_campaign_pages_speak_english_when_asked(app_client: TestClient, sho
     assert "Queue now" in detail.text and "Marketing" in detail.text
 
 
-@pytest.mark.skipif(not hasattr(services, "estimate_campaign"), reason="the engine has no estimate yet")
 def test_a_draft_shows_who_would_receive_it_before_queueing(app_client: TestClient, shop: Shop, db: Session) -> None:
     campaign = a_draft(db, shop, customers=20, holdout_pct=0)
     log_in(app_client, shop.main)

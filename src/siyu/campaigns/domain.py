@@ -26,6 +26,7 @@ from siyu.core.errors import InvalidInput
 PURPOSES = ("marketing", "notification")
 
 
+
 # ---- providers -----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ProviderRules:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from siyu.campaigns.models import STATUS_ZH
 from siyu.core.errors import DomainError
 
 
@@ -39,18 +40,9 @@ class CampaignState(DomainError):
         "resume": "继续",
         "cancel": "取消",
     }
-    _STATES: ClassVar[dict[str, str]] = {
-        "draft": "草稿",
-        "scheduled": "已排期",
-        "sending": "发送中",
-        "paused": "已暂停",
-        "done": "已完成",
-        "cancelled": "已取消",
-    }
-
     def __init__(self, status: str, action: str) -> None:
         super().__init__(
-            f"活动{self._STATES.get(status, status)}，不能{self._ACTIONS.get(action, action)}",
+            f"活动{STATUS_ZH.get(status, status)}，不能{self._ACTIONS.get(action, action)}",
             f"a {status} campaign cannot {action}",
             status=status,
             action=action,

@@ -12,6 +12,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from siyu.db import Base, UTCDateTime, utcnow
 
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "paused", "done", "cancelled")
+STATUS_ZH: dict[str, str] = {
+    "draft": "草稿",
+    "scheduled": "已排期",
+    "sending": "发送中",
+    "paused": "已暂停",
+    "done": "已完成",
+    "cancelled": "已取消",
+}
+"""A campaign's status in Chinese (the console has its own catalog entries ``campaign.<status>``)."""
 
 
 class Campaign(Base):

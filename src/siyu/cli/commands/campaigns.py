@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from siyu.campaigns import queries, services
+from siyu.campaigns.models import STATUS_ZH
 from siyu.cli.commands.shops import main_principal
 from siyu.cli.context import console, fail, sessions
 from siyu.core.errors import DomainError
@@ -13,14 +14,6 @@ from siyu.core.money import format_yuan
 from siyu.db import transaction
 
 app = typer.Typer(help="SMS campaigns (短信营销): list, queue, pause/resume/cancel, results.", no_args_is_help=True)
-STATUS_ZH = {
-    "draft": "草稿",
-    "scheduled": "已排期",
-    "sending": "发送中",
-    "paused": "已暂停",
-    "done": "已完成",
-    "cancelled": "已取消",
-}
 
 
 @app.command("list")

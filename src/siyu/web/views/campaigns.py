@@ -302,7 +302,7 @@ def _detail(
         campaign = services.get_campaign(session, shop_id=console.shop.id, campaign_id=campaign_id)
         choices = _choices(session, console.shop.id)
         estimate = None
-        if campaign.status == "draft" and hasattr(services, "estimate_campaign"):
+        if campaign.status == "draft":
             try:
                 estimate = services.estimate_campaign(session, shop_id=console.shop.id, campaign_id=campaign_id)
             except DomainError:
