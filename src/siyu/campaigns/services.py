@@ -661,6 +661,8 @@ def queue_campaign(
     and the queueing refused with nothing written.
     """
     now = now or utcnow()
+    if chunk is not None and chunk < 1:
+        raise ValueError("chunk must be at least 1")
     campaign = get_campaign(session, shop_id=by.shop_id, campaign_id=campaign_id, lock=True)
     if campaign.status != "draft":
         raise CampaignState(campaign.status, "queue")
@@ -743,7 +745,7 @@ def _queue_audience(
     parts_of: dict[int, int] = {}
     missing: dict[str, int] = {}
     too_long = 0
-    chunks = _audience_chunks(session, sql, campaign, chunk or QUEUE_CHUNK)
+    chunks = _audience_chunks(session, sql, campaign, chunk if chunk is not None else QUEUE_CHUNK)
 
     def read() -> tuple[list[int], dict[int, tuple[str, bool, str | None]], dict[int, str]] | None:
         ids = next(chunks, None)
