@@ -44,6 +44,7 @@ from siyu.groups.services import active_membership, get_group, may_manage
 from siyu.loyalty import services as loyalty
 from siyu.promotions import services as promotions
 from siyu.promotions.models import CouponTemplate
+from siyu.shops.services import shop_zone
 
 KINDS = {
     "flash_sale": ("限时抢购", "Flash sale"),
@@ -170,7 +171,13 @@ def _check_kind(session: Session, shop_id: int, spec: ActivitySpec) -> CouponTem
             raise NotFound("优惠券", "coupon template")
         if template.status != "active":
             raise InvalidInput("该优惠券已停用", "the coupon template is stopped", code="group_coupon_stopped")
-        domain.check_coupon_window(spec.starts_at, spec.ends_at, template.claim_start, template.claim_end)
+        zone = shop_zone(session, shop_id)  # the refusal shows both windows in shop time
+        domain.check_coupon_window(
+            spec.starts_at.astimezone(zone),
+            spec.ends_at.astimezone(zone),
+            template.claim_start.astimezone(zone),
+            template.claim_end.astimezone(zone) if template.claim_end is not None else None,
+        )
         return template
     elif spec.kind == "guess":
         if not spec.guess_name.strip() or spec.guess_price_fen < 1:
