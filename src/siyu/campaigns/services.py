@@ -552,8 +552,15 @@ def _audience_chunks(session: Session, sql: DriverSQL, campaign: Campaign, size:
 
 
 def _query_in(sql: DriverSQL, text: str, params: tuple[Any, ...], keys: list[int]) -> list[tuple[Any, ...]]:
-    """Run ``text`` whose ``{in}`` (after an integer column, the statement's last placeholder) means "is
-    one of ``keys``": one ``= ANY(array)`` on PostgreSQL, ``IN (…)`` lists of 5,000 on SQLite."""
+    """Run ``text`` whose ``{in}`` (after an integer column, the statement's last placeholder) selects at
+    least the rows of ``keys``. Dense keys (a chunk of a snapshot, mostly) are one ``BETWEEN`` range, whose
+    other rows — fewer than the keys — come back too: callers look theirs up by key. Sparse ones are one
+    ``= ANY(array)`` on PostgreSQL, ``IN (…)`` lists of 5,000 on SQLite."""
+    if not keys:
+        return []
+    low, high = min(keys), max(keys)
+    if high - low < 2 * len(keys):
+        return sql.query(text.replace("{in}", f"BETWEEN {sql.ph} AND {sql.ph}"), (*params, low, high))
     if sql.dialect != "sqlite":  # the array as its text form: psycopg would dump a list element by element
         array = "{" + ",".join(map(str, keys)) + "}"
         return sql.query(text.replace("{in}", f"= ANY(CAST({sql.ph} AS integer[]))"), (*params, array))
@@ -567,8 +574,8 @@ def _query_in(sql: DriverSQL, text: str, params: tuple[Any, ...], keys: list[int
 def _reachable_of(
     sql: DriverSQL, shop_id: int, channel: str, ids: list[int]
 ) -> dict[int, tuple[str, bool, str | None]]:
-    """Customer id → (name, has a phone, consent status or None), for these customers: two index lookups,
-    no join for the planner to get wrong."""
+    """Customer id → (name, has a phone, consent status or None), for these customers (and maybe others of
+    their id range, see :func:`_query_in`): two index lookups, no join for the planner to get wrong."""
     people: dict[int, tuple[str, bool, str | None]] = {
         int(cid): (str(name or ""), bool(phone), None)
         for cid, name, phone in _query_in(

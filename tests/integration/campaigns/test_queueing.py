@@ -288,6 +288,20 @@ def test_an_audience_larger_than_a_chunk_gets_the_same_rows_as_in_one_pass(db: S
     assert sum(1 for _, arm, _ in recipients if arm == "target") == len(messages) == chunked.targets
 
 
+def test_sparse_and_dense_chunks_find_the_same_customers(db: Session, world: ShopWorld) -> None:
+    by = world.principal.actor
+    sparse = mixed_audience(db, by)[::3]  # 16 of 46 consecutive customers
+    campaign = services.create_campaign(db, by=by, spec=spec(frozen_audience(db, by, sparse), holdout_pct=20))
+    whole = db.begin_nested()
+    one_chunk = services.queue_campaign(db, by=by, campaign_id=campaign.id, now=NOW)  # = ANY / IN (…) lookups
+    expected = queued_rows(db, campaign.id)
+    whole.rollback()
+    single = services.queue_campaign(db, by=by, campaign_id=campaign.id, now=NOW, chunk=1)  # ranges of one id
+    assert single == one_chunk and queued_rows(db, campaign.id) == expected
+    assert single.audience == 16 and single.excluded == {"no_consent": 1, "no_phone": 1}
+    assert {c for c, *_ in expected[0]} == set(sparse)
+
+
 def test_a_live_audience_is_streamed_in_chunks_too(
     db: Session, world: ShopWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
