@@ -23,7 +23,7 @@ from siyu.groups import activities, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.models import Group
 from siyu.shops.models import Shop as ShopRow
-from siyu.web.i18n_h5_groups import GROUP_CATALOG
+from siyu.web.i18n_h5 import H5_CATALOG
 from siyu.web.views import h5_groups
 from siyu.web.views.h5_groups import entry_is_valid, entry_signature, signed_entry_url
 from tests.factories.customers import make_customer
@@ -530,5 +530,5 @@ def test_the_page_speaks_english_when_asked_and_every_text_has_chinese(
     app_client.cookies.set("siyu_lang", "en")
     page = act(app_client, group, "join").text
     assert flash(page) == "Welcome! You are in 福利群 1群" and "Daily check-in" in page and "anyone may join" in page
-    assert all(value.strip() for value in GROUP_CATALOG.values())
+    assert all(value.strip() for value in H5_CATALOG.values())
     assert h5_groups.buyer_key(7) == "h5_buyer:7"

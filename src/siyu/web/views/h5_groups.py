@@ -58,7 +58,7 @@ from siyu.promotions.models import CouponTemplate
 from siyu.shops.models import Shop
 from siyu.web import i18n
 from siyu.web.context import CsrfRejected, check_csrf, csrf_token, factory_of
-from siyu.web.i18n_h5_groups import group_text
+from siyu.web.i18n_h5 import h5_text
 from siyu.web.templating import is_htmx, render
 from siyu.web.views.h5 import _load_shop, member_key
 
@@ -74,6 +74,8 @@ MAX_FORM_BYTES = 8 * 1024
 SIG = re.compile(r"^[0-9a-f]{64}$")
 # an 11-digit mainland mobile inside a message, masked for the screen (as the console's message log does)
 MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
+FRAME: dict[str, str] = {"Membership service of {shop}": "Group service of {shop}"}
+"""Texts of the shared H5 frame that read differently on the group page."""
 RULE_KINDS = {"keyword": ("违禁词", "a banned word"), "link": ("外部链接", "an outside link"), "ad": ("广告", "ads")}
 
 
@@ -192,7 +194,7 @@ def _page(
         template,
         status_code=status_code,
         shop=shop,
-        tr=lambda key, **kw: group_text(lang, key, **kw),
+        tr=lambda key, **kw: h5_text(lang, FRAME.get(str(key), str(key)), **kw),
         dt=lambda value, with_time=True: i18n.format_datetime(value, lang, zone, with_time=with_time),
         **context,
     )
@@ -214,7 +216,7 @@ def _message(request: Request, shop: Shop | None, status: int, title: str, messa
 
 
 def _not_found(request: Request, shop: Shop | None = None) -> Response:
-    text = group_text(lang_of(request), "This group does not exist. Check the link or the QR code.")
+    text = h5_text(lang_of(request), "This group does not exist. Check the link or the QR code.")
     return _message(request, shop, 404, "Page not found", text)
 
 
@@ -254,7 +256,7 @@ async def _posted(request: Request, shop: Shop, group: Group) -> Response | None
     except ValueError:
         too_big = True
     if too_big:
-        return _message(request, shop, 413, "Too much data", group_text(lang, "The form sent too much data."))
+        return _message(request, shop, 413, "Too much data", h5_text(lang, "The form sent too much data."))
     try:
         await check_csrf(request)
     except CsrfRejected as exc:
@@ -286,11 +288,11 @@ def masked(text: str) -> str:
 
 def _display_name(customer: Customer | None, lang: str) -> str:
     if customer is None:
-        return group_text(lang, "Member {tail}", tail="")
+        return h5_text(lang, "Member {tail}", tail="")
     name = masked(customer.name.strip())
     if name and not re.search(r"\d{7,}", name):
         return name[:20]
-    return group_text(lang, "Member {tail}", tail=customer.account[-2:])
+    return h5_text(lang, "Member {tail}", tail=customer.account[-2:])
 
 
 def message_views(
@@ -305,13 +307,13 @@ def message_views(
         at = local.strftime("%H:%M") if local.date() == today else local.strftime("%m-%d %H:%M")
         if post.author_kind == "customer":
             mine = post.customer_id == me
-            who = group_text(lang, "Me") if mine else _display_name(people.get(post.customer_id or 0), lang)
+            who = h5_text(lang, "Me") if mine else _display_name(people.get(post.customer_id or 0), lang)
             badge = ""
         else:
             mine = False
             staff = post.author_kind == "staff"
-            who = group_text(lang, "Shop service") if staff else group_text(lang, "Group notice")
-            badge = group_text(lang, "Official")
+            who = h5_text(lang, "Shop service") if staff else h5_text(lang, "Group notice")
+            badge = h5_text(lang, "Official")
         views.append(
             {
                 "id": post.id,
@@ -336,7 +338,7 @@ def _goal(group: Group, lang: str) -> dict[str, str]:
     goal = domain.GOALS[group.goal]
     rule = i18n.pick((goal.rule_zh, goal.rule_en), lang)
     if group.goal == "high_value":
-        rule = group_text(lang, "Cumulative spend of {amount} or more", amount=format_yuan(group.min_spend_fen))
+        rule = h5_text(lang, "Cumulative spend of {amount} or more", amount=format_yuan(group.min_spend_fen))
     return {"label": i18n.pick((goal.label_zh, goal.label_en), lang), "rule": rule}
 
 
@@ -485,7 +487,7 @@ def group_page(request: Request, shop_code: str, code: str, pin: str = "", ts: s
     lang = lang_of(request)
     if pin or ts or sig:
         if not entry_is_valid(shop.id, pin, ts, sig):
-            text = group_text(lang, "The entry link expired or is not valid. Open the group again from the JD app.")
+            text = h5_text(lang, "The entry link expired or is not valid. Open the group again from the JD app.")
             return _message(request, shop, 403, "Page expired", text, back=_here(shop, group))
         _sign_in(request, shop, pin)
         return _back(shop, group)  # the signed query never stays in the address bar or history
