@@ -181,6 +181,10 @@ def test_a_rule_added_on_the_page_removes_a_matching_post_with_the_reason_shown(
         data={"kind": "keyword", "pattern": "加微信", "action": "remove", "csrf_token": token},
     )
     assert added.status_code == 200 and "规则已添加" in added.text and "加微信" in added.text
+    punctuation = app_client.post(
+        f"/groups/{group.id}/rules", data={"kind": "keyword", "pattern": "!!!", "action": "kick", "csrf_token": token}
+    )
+    assert punctuation.status_code == 422 and "关键词不能为空" in punctuation.text and 'value="!!!"' in punctuation.text
     posted = services.post_message(
         db, by=buyer(shop.shop_id, member.id), group_id=group.id, customer_id=member.id, text="加 微 信 领红包"
     )

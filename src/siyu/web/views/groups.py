@@ -618,6 +618,10 @@ async def group_rule_add(request: Request, console: PostDep, group_id: int) -> R
     try:
         with transaction(factory_of(request), write=True) as session:
             services.get_group(session, shop_id=console.shop.id, group_id=group_id)
+            # the domain's own check first: a keyword of punctuation only would pass add_rule but break
+            # every later post of the shop (shop_rules builds domain rules from the rows)
+            keyword = form["pattern"].strip() if form["kind"] == "keyword" else ""
+            domain.ModerationRule(kind=form["kind"], pattern=keyword, action=form["action"])
             services.add_rule(
                 session, by=console.principal.actor, kind=form["kind"], pattern=form["pattern"], action=form["action"]
             )
