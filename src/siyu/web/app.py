@@ -61,3 +61,18 @@ def mount_console(app: FastAPI, *, static_dir: Path) -> None:
     from siyu.web.views import h5
 
     app.include_router(h5.router, include_in_schema=False)
+
+    # group chats (社群管理)
+    from siyu.web.views import groups
+
+    app.include_router(groups.router, include_in_schema=False)
+
+    # group tools: activities, growth levels, operating plan, group data
+    from siyu.web.views import group_tools
+
+    app.include_router(group_tools.router, include_in_schema=False)
+
+    # the buyer's group page (/m/{shop}/g/{code}): group chat, check-in and group activities
+    from siyu.web.views import h5_groups
+
+    app.include_router(h5_groups.router, include_in_schema=False)

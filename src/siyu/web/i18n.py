@@ -576,3 +576,13 @@ from siyu.web import i18n_channels  # noqa: E402
 
 CATALOG.update(i18n_channels.CATALOG)
 ENGLISH.update(i18n_channels.ENGLISH)
+
+from siyu.web import i18n_groups  # noqa: E402
+
+CATALOG.update(i18n_groups.CATALOG)
+ENGLISH.update(i18n_groups.ENGLISH)
+
+from siyu.web import i18n_group_tools  # noqa: E402
+
+CATALOG.update(i18n_group_tools.CATALOG)
+ENGLISH.update(i18n_group_tools.ENGLISH)

@@ -27,6 +27,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/campaigns", "SMS campaigns", "send", "campaigns:view"),
     NavEntry("/calendar", "Campaign calendar", "calendar", "campaigns:view"),
     NavEntry("/channels", "Channels and consent", "bell", "campaigns:view"),
+    NavEntry("/groups", "Group chats", "chat", "groups:view"),
     NavEntry("/imports", "Order imports", "upload", "orders:view"),
     NavEntry("/staff", "Staff & permissions", "shield", "staff:view"),
     NavEntry("/tokens", "API tokens", "key", "staff:view"),
