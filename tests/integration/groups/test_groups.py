@@ -271,3 +271,12 @@ def test_a_closed_group_takes_no_joins(db: Session, world: ShopWorld) -> None:
     assert refused.value.code == "group_closed"
     assert db.scalar(select(func.count()).select_from(GroupMember)) == 0
     assert db.scalar(select(func.count()).select_from(GroupPost)) == 0
+
+
+def test_the_member_search_takes_percent_and_underscore_literally(db: Session, world: ShopWorld) -> None:
+    group = make_group(db, owner(world))
+    joined(db, group, 1, account="jd_1")
+    joined(db, group, 1, account="jdx1")
+    rows, total = queries.members(db, group_id=group.id, q="jd_1")
+    assert total == 1 and rows[0].account == "jd_1"
+    assert queries.members(db, group_id=group.id, q="%")[1] == 0
