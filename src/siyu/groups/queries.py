@@ -67,9 +67,12 @@ def members(
         query = query.where(GroupMember.sub_group_id == sub_group_id)
     text = q.strip()[:40]
     if text:
-        like = f"%{text}%"
         query = query.where(
-            or_(Customer.name.like(like), Customer.account.like(like), Customer.phone_tail == text[-4:])
+            or_(
+                Customer.name.contains(text, autoescape=True),
+                Customer.account.contains(text, autoescape=True),
+                Customer.phone_tail == text[-4:],
+            )
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
