@@ -115,8 +115,11 @@ def make_sending_shop(
     daily_cap: int = 0,
     weekly_cap: int = 0,
     quiet: tuple[str, str] = ("00:00", "00:00"),
+    rate_per_second: int = 10_000,
 ) -> Any:
-    """A shop whose SMS channel sends to ``provider_url`` (the local sink when None), no quiet hours or caps."""
+    """A shop whose SMS channel sends to ``provider_url`` (the local sink when None), no quiet hours or caps,
+    and a shared send rate high enough (10,000/s, the most allowed) that the workers, not the limit, are
+    measured."""
     from siyu.channels.services import channel_settings
     from siyu.shops import services as shops
 
@@ -131,6 +134,7 @@ def make_sending_shop(
         settings.config = {"url": provider_url, "timeout": timeout}
     settings.quiet_start, settings.quiet_end = quiet
     settings.daily_cap, settings.weekly_cap = daily_cap, weekly_cap
+    settings.rate_per_second = rate_per_second
     session.flush()
     return shops.principal_for_staff(main).actor
 
