@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from siyu.audit.services import Actor, record
 from siyu.campaigns import domain
 from siyu.campaigns.errors import BlockedByLints, CampaignState, NoAudience, TemplateSyntaxError
-from siyu.campaigns.models import Campaign
+from siyu.campaigns.models import Campaign, CampaignRecipient, LinkClick, PlannedEvent
 from siyu.channels.models import ChannelSettings, ContactCount, OutboxMessage
 from siyu.channels.services import cap_periods, channel_settings
 from siyu.config import get_settings
@@ -256,6 +256,8 @@ def _check_spec(session: Session, shop_id: int, spec: CampaignSpec) -> None:
         and shop_row(session, CouponTemplate, spec.coupon_template_id, shop_id) is None
     ):
         raise NotFound("优惠券", "coupon template")
+    if spec.event_id is not None and shop_row(session, PlannedEvent, spec.event_id, shop_id) is None:
+        raise NotFound("营销日历活动", "calendar event")
 
 
 def get_campaign(session: Session, *, shop_id: int, campaign_id: int, lock: bool = False) -> Campaign:
@@ -874,3 +876,25 @@ def finish_campaigns(session: Session, *, now: datetime | None = None) -> int:
         .values(status="done", finished_at=now)
     )
     return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+# ---- short-link clicks ---------------------------------------------------------------------------------
+def follow_short_link(session: Session, *, code: str, user_agent: str = "", now: datetime | None = None) -> str:
+    """Where a recipient's personal short link leads; a click by a target recipient is counted (a forwarded
+    or guessed code of someone outside the target arm leads there too, uncounted)."""
+    decoded = decode_short_code(code)
+    campaign = session.get(Campaign, decoded[0]) if decoded else None
+    if decoded is None or campaign is None or not campaign.link_url:
+        raise NotFound("链接", "link")
+    recipient = session.get(CampaignRecipient, (campaign.id, decoded[1]))
+    if recipient is not None and recipient.arm == "target":
+        session.add(
+            LinkClick(
+                shop_id=campaign.shop_id,
+                campaign_id=campaign.id,
+                customer_id=decoded[1],
+                user_agent=user_agent[:300],
+                at=now or utcnow(),
+            )
+        )
+    return campaign.link_url

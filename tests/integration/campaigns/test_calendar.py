@@ -176,3 +176,10 @@ def test_yearly_coverage_of_an_empty_shop_is_all_zero(db: Session, world: ShopWo
     coverage = calendar.yearly_coverage(db, shop_id=world.shop.id, now=NOW)
     assert coverage.customers == 0 and coverage.below_share == 0.0
     assert [n for _, n in coverage.buckets] == [0] * 7
+
+
+def test_a_campaign_cannot_prepare_another_shops_event(db: Session, world: ShopWorld) -> None:
+    other = make_shop(db, name="乙店")
+    event = calendar.create_event(db, by=other.principal.actor, spec=event_spec())
+    with pytest.raises(NotFound):
+        services.create_campaign(db, by=world.principal.actor, spec=spec(None, event_id=event.id))

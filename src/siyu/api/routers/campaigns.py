@@ -17,7 +17,6 @@ from sqlalchemy import select
 from siyu.api.deps import SessionDep, require
 from siyu.audit.services import Actor
 from siyu.campaigns import queries, services
-from siyu.campaigns.models import Campaign, CampaignRecipient, LinkClick
 from siyu.channels import services as channels
 from siyu.core.errors import NotFound, PermissionDenied
 from siyu.shops.models import Shop
@@ -299,18 +298,5 @@ async def inbound_reply(
 @public.get("/s/{code}")
 def short_link(session: SessionDep, code: str, request: Request) -> RedirectResponse:
     """A recipient's personal short link: counts the click, then leads to the campaign's page."""
-    decoded = services.decode_short_code(code)
-    campaign = session.get(Campaign, decoded[0]) if decoded else None
-    if decoded is None or campaign is None or not campaign.link_url:
-        raise NotFound("链接", "link")
-    recipient = session.get(CampaignRecipient, (campaign.id, decoded[1]))
-    if recipient is not None and recipient.arm == "target":
-        session.add(
-            LinkClick(
-                shop_id=campaign.shop_id,
-                campaign_id=campaign.id,
-                customer_id=decoded[1],
-                user_agent=request.headers.get("user-agent", "")[:300],
-            )
-        )
-    return RedirectResponse(campaign.link_url, status_code=302)
+    target = services.follow_short_link(session, code=code, user_agent=request.headers.get("user-agent", ""))
+    return RedirectResponse(target, status_code=302)
