@@ -1,8 +1,9 @@
 """Benchmarks: import, demo generation, RFM and audience counts (`python -m bench.run --help`).
 
-Usage: `python -m bench.run [--lines N] [--only import|demo|rfm|audience|segments|points|coupons|enqueue|sending]
+Usage: `python -m bench.run [--lines N] [--only import|demo|rfm|audience|segments|points|coupons|enqueue|sending|groups]
 [--demo-customers N] [--rfm-customers N] [--pg-customers N] [--enqueue-recipients N] [--sending-messages N]`;
-the segment benchmarks live in ``bench/segments.py``, the campaign ones in ``bench/sending.py``.
+the segment benchmarks live in ``bench/segments.py``, the campaign ones in ``bench/sending.py``, group joins
+in ``bench/groups.py`` (``--only groups`` prints its table and keeps it in results.json, not in the doc).
 
 Every contender runs in its own child process (``python -m bench.run --worker …``) so that its peak
 resident memory can be read from the kernel (``os.wait4`` → ``ru_maxrss``) without the parent's
@@ -484,7 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lines", type=int, default=1_000_000, help="order lines in the import file")
     parser.add_argument(
         "--only",
-        choices=("import", "demo", "rfm", "audience", "segments", "points", "coupons", "enqueue", "sending"),
+        choices=("import", "demo", "rfm", "audience", "segments", "points", "coupons", "enqueue", "sending", "groups"),
         help="run one benchmark only (segments = rfm and audience, sharing one PostgreSQL load)",
     )
     parser.add_argument("--demo-customers", type=int, default=100_000, help="customers for the demo benchmark")
@@ -566,10 +567,18 @@ def main(argv: list[str] | None = None) -> None:
         rows = sending.run_sending(args.sending_messages)
         results["sending"] = {"command": command.strip(), "when": when, "rows": rows, "notes": sending.SENDING_NOTES}
         tables.append(f"### Sending throughput\n\n{sending.sending_table(rows)}")
+    if args.only in (None, "groups"):
+        from bench import groups
+
+        for name, value in sending.TEST_KEYS.items():
+            os.environ.setdefault(name, value)
+        rows = groups.measure(clients=(1, 4, 16))
+        results["groups"] = {"command": command.strip(), "when": when, "rows": rows, "table": groups.table(rows)}
+        tables.append(f"### Group joins\n\n{groups.table(rows)}")
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2))
     print()
     print("\n\n".join(tables))
-    if not args.no_doc:
+    if not args.no_doc and args.only != "groups":  # the group joins have no section in the doc yet
         DOC.parent.mkdir(parents=True, exist_ok=True)
         if args.only in ("points", "coupons") and DOC.exists():
             # results.json is local to a machine: rewrite only these sections, keep the others' figures

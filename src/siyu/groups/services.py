@@ -4,23 +4,30 @@ moderation, essentials, growth value and check-in (SPEC §7). Group activities a
 
 Concurrency (PostgreSQL, READ COMMITTED; SQLite has one writer):
 - a join takes its seat with one conditional ``UPDATE … SET member_count = member_count + 1 WHERE
-  member_count < capacity`` on the first sub-group, in order, that is not full; when a concurrent join
-  took the last seat first, the UPDATE changes nothing and the join tries the next one. The seat is the
-  last row the join locks, so the hot sub-group row is held only from that UPDATE to the commit;
-- a buyer's membership row (UNIQUE group+customer) is locked before it changes, and always before the
-  sub-group row (joins, leaves and kicks take the two in that order, so they never deadlock): a kick
-  turns any state into ``kicked`` — and bars a buyer who never joined with a ``kicked`` row — while a
-  rejoin turns only ``left`` into ``active``. Whichever commits first, a kicked buyer stays out.
+  member_count < capacity`` on the first sub-group, in order, that is not full when it looks; when a
+  concurrent join took the last seat first, the UPDATE changes nothing and the join takes the next one
+  in order. The seat is the last row the join locks and, as a rule, its last statement: the membership,
+  its event and the audit row are written before it, so the hot sub-group row is held only from that
+  UPDATE to the commit;
+- a buyer's membership row (UNIQUE group+customer) is written or locked before it changes, and always
+  before any sub-group row: a first join INSERTs it (``ON CONFLICT DO NOTHING``, which on PostgreSQL
+  waits for a concurrent insert of the same buyer), a rejoin or leave locks it; a kick of up to ten
+  locks all of theirs, in customer order, and frees their seats only afterwards, in sub-group order. No
+  two of them wait on each other in a cycle. A kick turns any state into ``kicked`` — and bars a buyer
+  who never joined with a ``kicked`` row — while a rejoin turns only ``left`` into ``active``. Whichever
+  commits first, a kicked buyer stays out.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -358,66 +365,143 @@ def _take_seat(session: Session, group_id: int) -> tuple[int, int]:
     raise GroupFull()
 
 
-def _free_seat(session: Session, sub_group_id: int) -> None:
+def _free_seat(session: Session, sub_group_id: int, seats: int = 1) -> None:
     session.execute(
         update(SubGroup)
-        .where(SubGroup.id == sub_group_id, SubGroup.member_count > 0)
-        .values(member_count=SubGroup.member_count - 1)
+        .where(SubGroup.id == sub_group_id, SubGroup.member_count >= seats)
+        .values(member_count=SubGroup.member_count - seats)
         .execution_options(synchronize_session=False)
     )
+
+
+def _first_open(session: Session, group_id: int) -> tuple[int, int] | None:
+    """(id, position) of the first sub-group, in order, that is not full as of now; None when all are."""
+    row = session.execute(
+        select(SubGroup.id, SubGroup.position)
+        .where(SubGroup.group_id == group_id, SubGroup.member_count < SubGroup.capacity)
+        .order_by(SubGroup.position)
+        .limit(1)
+    ).first()
+    return (int(row[0]), int(row[1])) if row is not None else None
+
+
+def _claim(session: Session, sub_group_id: int) -> bool:
+    """A seat in that sub-group if it still has one: one conditional UPDATE (the row stays locked)."""
+    taken = session.execute(
+        update(SubGroup)
+        .where(SubGroup.id == sub_group_id, SubGroup.member_count < SubGroup.capacity)
+        .values(member_count=SubGroup.member_count + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(taken)
+
+
+def _insert_membership(session: Session, values: dict[str, object]) -> int | None:
+    """INSERT the membership row unless the buyer has one (UNIQUE group+customer): its id, or None. On
+    PostgreSQL a concurrent insert of the same buyer is waited for, not raised."""
+    table = cast(Table, GroupMember.__table__)
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table)
+    statement = (
+        statement.values(**values)
+        .on_conflict_do_nothing(index_elements=["group_id", "customer_id"])
+        .returning(table.c.id)
+    )
+    found = session.execute(statement).scalar()
+    return None if found is None else int(found)
+
+
+def _already_in(session: Session, group: Group, customer_id: int) -> Seat | None:
+    """The buyer's seat when they are in the group already; refuses a kicked buyer; None otherwise."""
+    membership = membership_of(session, group.id, customer_id)
+    if membership is None:
+        return None
+    if membership.status == "active" and membership.sub_group_id is not None:
+        sub = session.get_one(SubGroup, membership.sub_group_id)
+        return Seat(group.id, sub.id, sub.position, membership.id, already=True)
+    if membership.status == "kicked":
+        refused = _kicked_refusal()
+        raise JoinRefused(refused.zh, refused.en, code=refused.code)
+    return None
 
 
 def join_group(session: Session, *, by: Actor, group_id: int, customer_id: int, now: datetime | None = None) -> Seat:
     """Put the buyer into the first sub-group, in order, that is not full (SPEC §7), or say why not.
 
-    Joining twice changes nothing. The buyer's own checks (threshold, risk, kicked) come first and take no
-    lock; the seat is taken last (see the module docstring)."""
+    Joining twice changes nothing. The buyer's own checks (threshold, risk) take no lock; then the
+    membership row is written (or, when the buyer has one, locked: a kicked buyer is refused), and the seat
+    is taken last, so the hot sub-group row is locked only from its UPDATE to the commit (see the module
+    docstring). The sub-group is the first one not full when the join looks; if a concurrent join took
+    its last seat in the meantime, the join takes the next one in order and moves its rows there."""
     now = now or utcnow()
     group = get_group(session, shop_id=by.shop_id, group_id=group_id)
     if group.status != "active":
         raise JoinRefused("该群已关闭，暂不接受加入", "the group is closed to new members", code="group_closed")
     customer = _customer(session, by.shop_id, customer_id)
-    membership = membership_of(session, group.id, customer.id)
-    if membership is not None and membership.status == "active" and membership.sub_group_id is not None:
-        sub = session.get_one(SubGroup, membership.sub_group_id)
-        return Seat(group.id, sub.id, sub.position, membership.id, already=True)
-    refusal = domain.join_refusal(group.goal, group.min_spend_fen, buyer_facts(session, group, customer, membership))
-    if refusal is not None:
-        raise JoinRefused(refusal.zh, refusal.en, code=refusal.code)
-    record(session, by, "group.join", "group", group.id, after={"customer_id": customer.id})
-    if membership is not None:
-        # locks in a fixed order, membership row before sub-group row, as kicks and leaves take them
+    refusal = domain.join_refusal(group.goal, group.min_spend_fen, buyer_facts(session, group, customer, None))
+    target = _first_open(session, group.id) if refusal is None else None
+    if target is None:
+        # refused or full: an existing member still gets their seat, a kicked buyer hears why first
+        seat = _already_in(session, group, customer.id)
+        if seat is not None:
+            return seat
+        if refusal is not None:
+            raise JoinRefused(refusal.zh, refusal.en, code=refusal.code)
+        raise GroupFull()
+    sub_id, position = target
+    member_id = _insert_membership(
+        session,
+        {
+            "shop_id": by.shop_id,
+            "group_id": group.id,
+            "customer_id": customer.id,
+            "sub_group_id": sub_id,
+            "status": "active",
+            "joined_at": now,
+        },
+    )
+    if member_id is None:
+        # the buyer has a row (perhaps committed a moment ago): lock it, membership before sub-group
         membership = _locked_membership(session, group.id, customer.id)
-        if membership is None or membership.status != "left":
-            refused = _kicked_refusal()
-            raise JoinRefused(refused.zh, refused.en, code=refused.code)
-    sub_id, position = _take_seat(session, group.id)
-    if membership is None:
-        member = GroupMember(
-            shop_id=by.shop_id, group_id=group.id, customer_id=customer.id, sub_group_id=sub_id, joined_at=now
-        )
-        try:
-            with session.begin_nested():
-                session.add(member)
-                session.flush()
-        except IntegrityError:
-            # the same buyer joined, or was barred by a kick, at this very moment
+        if membership is None:
             raise JoinRefused(
                 "同一时间有另一个加入或移出操作，请重试",
                 "another join or removal of you happened at the same moment; try again",
                 code="group_join_conflict",
-            ) from None
-        member_id = member.id
-    else:
+            )
+        if membership.status == "active" and membership.sub_group_id is not None:
+            sub = session.get_one(SubGroup, membership.sub_group_id)
+            return Seat(group.id, sub.id, sub.position, membership.id, already=True)
+        if membership.status != "left":
+            refused = _kicked_refusal()
+            raise JoinRefused(refused.zh, refused.en, code=refused.code)
         membership.status, membership.sub_group_id = "active", sub_id
         membership.joined_at, membership.left_at = now, None
         member_id = membership.id
-    session.add(
-        GroupMemberEvent(
-            shop_id=by.shop_id, group_id=group.id, sub_group_id=sub_id, customer_id=customer.id, kind="join", at=now
-        )
+    joined = GroupMemberEvent(
+        shop_id=by.shop_id, group_id=group.id, sub_group_id=sub_id, customer_id=customer.id, kind="join", at=now
     )
+    session.add(joined)
+    record(session, by, "group.join", "group", group.id, after={"customer_id": customer.id})
     session.flush()
+    if not _claim(session, sub_id):
+        # a concurrent join took that sub-group's last seat: the next one in order (or GroupFull)
+        sub_id, position = _take_seat(session, group.id)
+        session.execute(
+            update(GroupMember)
+            .where(GroupMember.id == member_id)
+            .values(sub_group_id=sub_id)
+            .execution_options(synchronize_session=False)
+        )
+        joined.sub_group_id = sub_id
+        session.flush()
     return Seat(group.id, sub_id, position, member_id)
 
 
@@ -461,6 +545,7 @@ def kick_members(
         )
     group = get_group(session, shop_id=by.shop_id, group_id=group_id)
     kicked: list[int] = []
+    freed: Counter[int] = Counter()  # sub-group id → seats the kick frees
     for customer_id in sorted(wanted):  # a fixed order, so two kicks never wait on each other in a cycle
         _customer(session, by.shop_id, customer_id)
         membership = _locked_membership(session, group.id, customer_id)
@@ -493,15 +578,19 @@ def kick_members(
         seat = membership.sub_group_id if membership.status == "active" else None
         membership.status, membership.sub_group_id = "kicked", None
         membership.left_at, membership.kicked_by = now, by.label
-        session.flush()
         if seat is not None:
-            _free_seat(session, seat)
+            freed[seat] += 1
         session.add(
             GroupMemberEvent(
                 shop_id=by.shop_id, group_id=group.id, sub_group_id=seat, customer_id=customer_id, kind="kick", at=now
             )
         )
         kicked.append(customer_id)
+    session.flush()
+    # the seats last, once every membership row is locked: a join or leave holding one of those rows
+    # while it waits for a sub-group row would otherwise wait on this kick in a cycle
+    for sub_id in sorted(freed):
+        _free_seat(session, sub_id, freed[sub_id])
     record(session, by, "group.kick", "group", group.id, after={"customers": kicked})
     session.flush()
     return kicked
