@@ -628,6 +628,8 @@ def add_rule(session: Session, *, by: Actor, kind: str, pattern: str = "", actio
         raise InvalidInput(
             "关键词规则需要 1–60 个字的关键词", "a keyword rule needs a keyword of 1–60 characters", code="group_rule"
         )
+    # the same checks the moderation applies to stored rules (a keyword of punctuation only is refused)
+    domain.ModerationRule(kind=kind, pattern=pattern if kind == "keyword" else "", action=action)
     count = session.scalar(select(func.count()).select_from(ModerationRule).where(ModerationRule.shop_id == by.shop_id))
     if (count or 0) >= 200:
         raise GroupLimit("每个店铺最多 200 条规则", "a shop has at most 200 rules", code="group_limit_rules")
@@ -681,7 +683,7 @@ def post_message(
         )
     group = get_group(session, shop_id=by.shop_id, group_id=group_id)
     if group.status != "active":
-        raise NotAGroupMember()
+        raise JoinRefused("该群已关闭，暂不能发言", "the group is closed", code="group_closed")
     membership = active_membership(session, group.id, customer_id)
     verdict = domain.moderate(text, shop_rules(session, by.shop_id), allowed_hosts=group.allowed_hosts or [])
     post = GroupPost(

@@ -280,3 +280,21 @@ def test_the_member_search_takes_percent_and_underscore_literally(db: Session, w
     rows, total = queries.members(db, group_id=group.id, q="jd_1")
     assert total == 1 and rows[0].account == "jd_1"
     assert queries.members(db, group_id=group.id, q="%")[1] == 0
+
+
+def test_a_keyword_rule_of_punctuation_only_is_refused_and_posts_keep_working(db: Session, world: ShopWorld) -> None:
+    group = make_group(db, owner(world))
+    member = joined(db, group, 1)[0]
+    with pytest.raises(InvalidInput):
+        services.add_rule(db, by=owner(world), kind="keyword", pattern="!!!")
+    posted = services.post_message(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.id, text="你好")
+    assert posted.verdict is None
+
+
+def test_a_closed_group_says_so_to_a_poster(db: Session, world: ShopWorld) -> None:
+    group = make_group(db, owner(world))
+    member = joined(db, group, 1)[0]
+    services.set_group_status(db, by=owner(world), group_id=group.id, status="closed")
+    with pytest.raises(JoinRefused) as refused:
+        services.post_message(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.id, text="你好")
+    assert refused.value.code == "group_closed"
