@@ -20,15 +20,10 @@ from siyu.audit.services import Actor, record
 from siyu.campaigns import planning
 from siyu.campaigns.models import Campaign, PlannedEvent
 from siyu.channels.services import channel_settings
+from siyu.channels.services import quiet_hours as channel_quiet_hours
 from siyu.core.errors import InvalidInput, NotFound
 from siyu.db import DriverSQL, shop_row, utcnow
 from siyu.shops.services import shop_zone
-
-
-def parse_hhmm(value: str) -> time:
-    """A channel setting's "HH:MM" as a time."""
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
 
 
 def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -187,8 +182,7 @@ def marketable_customers(session: Session, shop_id: int) -> int:
 
 
 def quiet_hours(session: Session, shop_id: int) -> tuple[time, time]:
-    settings = channel_settings(session, shop_id=shop_id, channel="sms")
-    return parse_hhmm(settings.quiet_start), parse_hhmm(settings.quiet_end)
+    return channel_quiet_hours(channel_settings(session, shop_id=shop_id, channel="sms"))
 
 
 def event_plans(session: Session, *, shop_id: int, events: list[PlannedEvent]) -> list[EventPlan]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +36,7 @@ from siyu.db import DriverSQL, shop_row, utcnow
 from siyu.promotions.models import CouponTemplate
 from siyu.segments import audiences
 from siyu.segments.models import Audience, AudienceMember
-from siyu.shops.models import Shop
+from siyu.shops.services import shop_zone
 
 HOLDOUT_DEFAULT = 5
 
@@ -466,8 +465,7 @@ def estimate_campaign(session: Session, *, shop_id: int, campaign_id: int, now: 
             targets.append(customer_id)
     capped = 0
     if marketing and targets:
-        shop = session.get(Shop, shop_id)
-        zone = ZoneInfo(shop.timezone if shop is not None and shop.timezone else "Asia/Shanghai")
+        zone = shop_zone(session, shop_id)
         day, week = cap_periods(now.astimezone(zone))
         full: set[int] = set()
         for period, cap in ((day, settings.daily_cap), (week, settings.weekly_cap)):

@@ -8,7 +8,7 @@ proof (time, source, exact text, evidence) for at least 5 months. The current st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -43,6 +43,16 @@ def cap_periods(local: datetime) -> tuple[str, str]:
     """The day and ISO-week keys of the frequency caps, in shop time."""
     year, week, _ = local.isocalendar()
     return f"d{local:%Y-%m-%d}", f"w{year}-W{week:02d}"
+
+
+def quiet_hours(settings: ChannelSettings) -> tuple[time, time]:
+    """A channel's quiet hours (shop time) from its "HH:MM" settings: (start, end)."""
+
+    def parse(value: str) -> time:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+
+    return parse(settings.quiet_start), parse(settings.quiet_end)
 
 
 def _check_channel(channel: str) -> None:

@@ -31,7 +31,7 @@ import threading
 import time as clock_time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from time import monotonic
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ from siyu.campaigns.models import Campaign
 from siyu.campaigns.planning import in_quiet_hours, quiet_hours_end
 from siyu.channels.adapters import ChannelAdapter, Outcome, Outgoing
 from siyu.channels.models import ChannelSettings, ContactCount, OutboxMessage
-from siyu.channels.services import cap_periods, channel_settings, may_market
+from siyu.channels.services import cap_periods, channel_settings, may_market, quiet_hours
 from siyu.config import get_settings
 from siyu.core.phones import PhoneVault
 from siyu.customers.models import Customer
@@ -142,11 +142,6 @@ class Claimed:
     verify: bool  # its lease ran out while sending: ask the provider before sending again
     attempts: int = 0  # the row's attempts when claimed: a settle by a worker whose lease was taken over is ignored
     send_before: float = float("inf")  # time.monotonic() after which sending could outlast the lease
-
-
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
 
 
 def _take_cap(session: Session, row: OutboxMessage, settings: ChannelSettings, local: datetime) -> bool:
@@ -289,7 +284,7 @@ def take(
                     row.status, row.last_error = "skipped", "opted_out"
                     continue
                 local = now.astimezone(zone)
-                start, end = _hhmm(settings.quiet_start), _hhmm(settings.quiet_end)
+                start, end = quiet_hours(settings)
                 if in_quiet_hours(local.time().replace(tzinfo=None), start, end):
                     row.due_at = quiet_hours_end(local, start, end).astimezone(now.tzinfo)
                     continue  # waits, never dropped
