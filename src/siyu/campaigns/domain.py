@@ -26,7 +26,6 @@ from siyu.core.errors import InvalidInput
 PURPOSES = ("marketing", "notification")
 
 
-
 # ---- providers -----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ProviderRules:

@@ -40,6 +40,7 @@ class CampaignState(DomainError):
         "resume": "继续",
         "cancel": "取消",
     }
+
     def __init__(self, status: str, action: str) -> None:
         super().__init__(
             f"活动{STATUS_ZH.get(status, status)}，不能{self._ACTIONS.get(action, action)}",
