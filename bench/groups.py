@@ -1,17 +1,18 @@
 """Group joins per second on PostgreSQL, zero overfill (`python -m bench.groups [--clients 1,4,16]
-[--buyers N] [--mode threads|processes] [--profile]`).
+[--buyers N] [--mode desk|threads|processes] [--commit sync|async|both] [--profile]`).
 
 A fresh schema (``bench.sending.pg_schema``), one shop and 12,000 buyers; for each number of clients a
 new group of 10 sub-groups × 1,000 (10,000 seats), then every client joins its share of the buyers as
-fast as it can, each join one ``join_group`` in its own write transaction, as the H5 page's request
-does. 10,000 are accepted and 2,000 refused with ``group_full``. Accepted joins/s is over the whole run
-(first join to last answer, refusals included). Afterwards it asserts, per sub-group, member_count ==
-active membership rows <= capacity, the sub-groups full in order, and 10,000 accepted in all.
+fast as it can, one join per call. 10,000 are accepted and 2,000 refused with ``group_full``. Accepted
+joins/s is over the whole run (first join to last answer, refusals included). Afterwards it asserts,
+per sub-group, member_count == active membership rows <= capacity, the sub-groups full in order, and
+10,000 accepted in all.
 
-Clients are threads of this process by default (``--mode processes``: one process each, as separate API
-workers would be). ``--profile`` runs a few hundred joins on one client and prints the statements of one
-join, marking those that run while the sub-group row is locked. PostgreSQL is read from
-SIYU_BENCH_PG_URL (default: the local test database).
+Modes: ``desk`` (default) — the clients are threads of this process calling one ``JoinDesk``, as the
+H5 page's requests do; ``threads`` — threads each running one ``join_group`` transaction per join;
+``processes`` — one process per client, one transaction per join (as separate API workers without a
+desk would). ``--profile`` runs a few hundred joins on one client and prints the statements of one
+join. PostgreSQL is read from SIYU_BENCH_PG_URL (default: the local test database).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ NOW = datetime(2026, 12, 3, 4, 0, tzinfo=UTC)
 
 HEADER = [
     "| database | clients | attempts | accepted | refused (full) | other errors | seconds | accepted joins/s "
-    "| attempts/s | overfilled | seats == active rows |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| attempts/s | joins per transaction | overfilled | seats == active rows |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 ]
 
 
@@ -84,25 +85,25 @@ def new_group(engine: Engine, by: Any, name: str) -> int:
         return services.create_group(session, by=by, spec=spec).id
 
 
-def join_all(engine: Engine, by: Any, group_id: int, ids: list[int]) -> Counter[str]:
-    """Join each buyer, one transaction each; the outcomes (``ok``, ``group_full``, or an error name)."""
+def join_all(engine: Engine, by: Any, group_id: int, ids: list[int], desk: Any = None) -> Counter[str]:
+    """Join each buyer, one call each — through ``desk`` (a :class:`JoinDesk` shared by the clients of a
+    process, as the H5 page joins) or, without one, one ``join_group`` transaction each; the outcomes
+    (``ok``, ``group_full``, or an error name)."""
     from siyu.audit.services import Actor
     from siyu.core.errors import DomainError
     from siyu.db import session_factory, transaction
-    from siyu.groups import services
+    from siyu.groups import joining
 
     factory = session_factory(engine)
     tally: Counter[str] = Counter()
     for customer_id in ids:
+        buyer = Actor(by.shop_id, "customer", customer_id, "h5")
         try:
-            with transaction(factory, write=True) as session:
-                services.join_group(
-                    session,
-                    by=Actor(by.shop_id, "customer", customer_id, "h5"),
-                    group_id=group_id,
-                    customer_id=customer_id,
-                    now=NOW,
-                )
+            if desk is not None:
+                desk.join(by=buyer, group_id=group_id, customer_id=customer_id, now=NOW)
+            else:
+                with transaction(factory, write=True) as session:
+                    joining.join_group(session, by=buyer, group_id=group_id, customer_id=customer_id, now=NOW)
             tally["ok"] += 1
         except DomainError as exc:
             tally[exc.code] += 1
@@ -139,13 +140,17 @@ def hammer(
         for proc in procs:
             proc.join()
         return sum(tallies, Counter()), seconds
+    from siyu.db import session_factory
+    from siyu.groups.joining import JoinDesk
+
+    desk = JoinDesk(session_factory(engine)) if mode == "desk" else None
     barrier = threading.Barrier(clients + 1)
     results: list[Counter[str]] = []
     lock = threading.Lock()
 
     def client(share: list[int]) -> None:
         barrier.wait()
-        tally = join_all(engine, by, group_id, share)
+        tally = join_all(engine, by, group_id, share, desk)
         with lock:
             results.append(tally)
 
@@ -156,7 +161,11 @@ def hammer(
     began = time.perf_counter()
     for thread in threads:
         thread.join()
-    return sum(results, Counter()), time.perf_counter() - began
+    seconds = time.perf_counter() - began
+    total = sum(results, Counter())
+    if desk is not None:
+        total["batches"] = desk.batches
+    return total, seconds
 
 
 def check(engine: Engine, group_id: int) -> tuple[int, int, bool]:
@@ -191,13 +200,14 @@ def run(engine: Engine, schema: str, commit: str, by: Any, ids: list[int], clien
     group_id = new_group(engine, by, f"基准群{clients}-{uuid.uuid4().hex[:4]}")
     tally, seconds = hammer(engine, schema, commit, by, group_id, ids, clients, mode)
     seats, overfilled, agree = check(engine, group_id)
-    accepted, full = tally.pop("ok", 0), tally.pop("group_full", 0)
+    accepted, full, batches = tally.pop("ok", 0), tally.pop("group_full", 0), tally.pop("batches", 0)
     assert accepted == seats == min(len(ids), SUB_GROUPS * CAPACITY), (accepted, seats)
     return {
         "clients": clients,
         "mode": mode,
         "commit": commit,
         "attempts": len(ids),
+        "batch": len(ids) / batches if batches else 1.0,
         "accepted": accepted,
         "refused": full,
         "errors": dict(tally),
@@ -215,7 +225,7 @@ def row(r: dict[str, Any]) -> str:
         f"| PostgreSQL ({r['mode']}, {r['commit']} commit) | {r['clients']} | {r['attempts']:,} | "
         f"{r['accepted']:,} | {r['refused']:,} | "
         f"{errors:,} | {r['seconds']:.1f} | {r['joins_per_s']:,.0f} | {r['attempts_per_s']:,.0f} | "
-        f"{r['overfilled']} | {'yes' if r['agree'] else 'NO'} |"
+        f"{r['batch']:.1f} | {r['overfilled']} | {'yes' if r['agree'] else 'NO'} |"
     )
 
 
@@ -318,7 +328,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", default="1,4,16", help="numbers of concurrent clients, comma-separated")
     parser.add_argument("--buyers", type=int, default=12_000, help="buyers who try to join each group")
-    parser.add_argument("--mode", choices=("threads", "processes"), default="threads")
+    parser.add_argument("--mode", choices=("desk", "threads", "processes"), default="desk")
     parser.add_argument(
         "--commit",
         choices=("sync", "async", "both"),

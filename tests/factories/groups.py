@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from siyu.audit.services import Actor
 from siyu.customers.models import Customer
-from siyu.groups import services
+from siyu.groups import joining, services
 from siyu.groups.models import Group
 from tests.factories.customers import make_customer
 
@@ -34,6 +34,6 @@ def joined(session: Session, group: Group, count: int, **fields: object) -> list
     """``count`` new buyers who joined ``group``."""
     made = buyers(session, group.shop_id, count, **fields)
     for customer in made:
-        services.join_group(session, by=buyer(group.shop_id, customer.id), group_id=group.id, customer_id=customer.id)
+        joining.join_group(session, by=buyer(group.shop_id, customer.id), group_id=group.id, customer_id=customer.id)
     session.flush()
     return made

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.customers.demo import DEMO_SHOP_NAME, write_demo_data
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import services
+from siyu.groups import joining, services
 from siyu.groups.models import Group
 from siyu.shops.models import Shop as ShopRow
 from siyu.shops.models import Staff
@@ -66,7 +66,7 @@ def _a_month_of_joins(live: Live, group_id: int) -> list[int]:
         when = sorted(now - timedelta(days=rng.randint(0, 28), minutes=rng.randint(0, 600)) for _ in people)
         for customer_id, at in zip(people, when, strict=True):
             by = buyer(live.shop.shop_id, customer_id)
-            services.join_group(session, by=by, group_id=group_id, customer_id=customer_id, now=at)
+            joining.join_group(session, by=by, group_id=group_id, customer_id=customer_id, now=at)
         for customer_id in people[:LEFT]:
             by = buyer(live.shop.shop_id, customer_id)
             services.leave_group(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.audit.services import Actor
-from siyu.groups import services
+from siyu.groups import joining, services
 from siyu.groups.errors import JoinRefused
 from siyu.groups.models import Group, GroupMember
 from siyu.shops.models import Staff
@@ -117,7 +117,7 @@ def test_members_kicked_from_the_page_are_out_and_can_never_rejoin(
     assert f'data-member="{first.id}"' in out.text and f'data-member="{second.id}"' in out.text
     for customer in (first, second):
         with pytest.raises(JoinRefused) as refused:
-            services.join_group(db, by=buyer(shop.shop_id, customer.id), group_id=group.id, customer_id=customer.id)
+            joining.join_group(db, by=buyer(shop.shop_id, customer.id), group_id=group.id, customer_id=customer.id)
         assert refused.value.code == "group_kicked"
 
 

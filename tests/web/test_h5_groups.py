@@ -19,7 +19,7 @@ from siyu.audit.services import Actor
 from siyu.config import get_settings
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, services
+from siyu.groups import activities, joining, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.models import Group
 from siyu.shops.models import Shop as ShopRow
@@ -241,7 +241,7 @@ def test_a_post_shows_in_the_chat_and_a_poll_returns_only_newer_messages(
     group = new_group(sessions, shop)
     with transaction(sessions) as session:
         other = make_customer(session, shop.shop_id, account="jd_other_zq", name="")
-        services.join_group(session, by=owner(shop), group_id=group.id, customer_id=other.id)
+        joining.join_group(session, by=owner(shop), group_id=group.id, customer_id=other.id)
     enter(app_client, sessions, shop, group, "jd_me")
     act(app_client, group, "join")
     page = act(app_client, group, "post", text="大家好，我的电话 13812345678").text

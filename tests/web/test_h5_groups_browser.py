@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.audit.services import Actor
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, services
+from siyu.groups import activities, joining, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.models import Group
 from siyu.shops.models import Shop as ShopRow
@@ -78,7 +78,7 @@ def _fill(factory: sessionmaker[Session], shop: Shop) -> None:
             ),
         )
         friend = make_customer(session, shop.shop_id, account="jd_friend_lm", name="李梅")
-        services.join_group(session, by=by, group_id=group.id, customer_id=friend.id)
+        joining.join_group(session, by=by, group_id=group.id, customer_id=friend.id)
         services.post_message(session, by=by, group_id=group.id, customer_id=friend.id, text="今晚的保温杯真划算！")
         services.publish_post(session, by=by, group_id=group.id, kind="message", text="欢迎新朋友，晚 8 点见～")
 

@@ -16,7 +16,7 @@ class Actor:
     """Who acts: a staff member, an API token, or the system; always inside one shop."""
 
     shop_id: int
-    kind: str  # "staff" | "token" | "system"
+    kind: str  # "staff" | "token" | "system" | "customer" (a buyer on the H5 pages)
     id: int | None
     name: str
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.audit.services import Actor
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, growth, plans, services
+from siyu.groups import activities, growth, joining, plans, services
 from siyu.shops.models import Staff
 from siyu.shops.services import shop_zone
 
@@ -69,7 +69,7 @@ def seed_demo_groups(
         chosen = [c for c in customers if not c.high_risk and not c.merchant_account and rng.random() < 0.5]
         joined = 0
         for customer in chosen:
-            services.join_group(
+            joining.join_group(
                 session,
                 by=by,
                 group_id=welfare.id,
@@ -78,7 +78,7 @@ def seed_demo_groups(
             )
             joined += 1
             if customer.is_member and rng.random() < 0.6:
-                services.join_group(session, by=by, group_id=members_group.id, customer_id=customer.id, now=now)
+                joining.join_group(session, by=by, group_id=members_group.id, customer_id=customer.id, now=now)
                 joined += 1
         services.publish_post(
             session,

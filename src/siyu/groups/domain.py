@@ -110,15 +110,16 @@ def check_goal(goal: str, min_spend_fen: int) -> None:
         )
 
 
+KICKED = Refusal("group_kicked", "你已被移出该群，不能再次加入", "you were removed from this group and cannot rejoin")
+
+
 def join_refusal(goal: str, min_spend_fen: int, buyer: Buyer) -> Refusal | None:
     """Why ``buyer`` may not join a group with this goal, or None if they may. The seed's three kinds of
     buyer who can never join come first (kicked from this group, high risk, another merchant's account),
     then the goal's threshold: followers (拉粉丝), card members (拉会员), cumulative spend (高价值群)."""
     check_goal(goal, min_spend_fen)
     if buyer.kicked:
-        return Refusal(
-            "group_kicked", "你已被移出该群，不能再次加入", "you were removed from this group and cannot rejoin"
-        )
+        return KICKED
     if buyer.high_risk:
         return Refusal("group_high_risk", "账号存在风险，暂不能加入该群", "this account is flagged as high risk")
     if buyer.merchant:
@@ -138,15 +139,19 @@ def join_refusal(goal: str, min_spend_fen: int, buyer: Buyer) -> Refusal | None:
 
 
 # ---- sub-group placement (seed 000 §2.3) ---------------------------------------------------------------
-def place(counts: Sequence[int], capacity: int) -> int | None:
-    """The index of the first sub-group, in order, that is not full (``count < capacity``); None when all
-    are full. The services take the seat with a conditional UPDATE so concurrent joins never overfill."""
-    if capacity < 1:
-        raise ValueError("a sub-group holds at least one member")
-    for index, count in enumerate(counts):
+def place(counts: Sequence[int], capacity: int | Sequence[int]) -> int | None:
+    """The index of the first sub-group, in order, that is not full (``count < capacity``; one capacity
+    for all or one per sub-group); None when all are full. The joins hand out seats under the sub-group
+    rows' locks, so concurrent joins never overfill."""
+    capacities = [capacity] * len(counts) if isinstance(capacity, int) else list(capacity)
+    if len(capacities) != len(counts):
+        raise ValueError("one capacity per sub-group")
+    for index, (count, cap) in enumerate(zip(counts, capacities, strict=True)):
+        if cap < 1:
+            raise ValueError("a sub-group holds at least one member")
         if count < 0:
             raise ValueError("a member count cannot be negative")
-        if count < capacity:
+        if count < cap:
             return index
     return None
 

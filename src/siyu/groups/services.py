@@ -2,20 +2,16 @@
 moderation, essentials, growth value and check-in (SPEC §7). Group activities are in
 :mod:`siyu.groups.activities`, operating plans in :mod:`siyu.groups.plans`.
 
-Concurrency (PostgreSQL, READ COMMITTED; SQLite has one writer):
-- a join takes its seat with one conditional ``UPDATE … SET member_count = member_count + 1 WHERE
-  member_count < capacity`` on the first sub-group, in order, that is not full when it looks; when a
-  concurrent join took the last seat first, the UPDATE changes nothing and the join takes the next one
-  in order. The seat is the last row the join locks and, as a rule, its last statement: the membership,
-  its event and the audit row are written before it, so the hot sub-group row is held only from that
-  UPDATE to the commit;
-- a buyer's membership row (UNIQUE group+customer) is written or locked before it changes, and always
-  before any sub-group row: a first join INSERTs it (``ON CONFLICT DO NOTHING``, which on PostgreSQL
-  waits for a concurrent insert of the same buyer), a rejoin or leave locks it; a kick of up to ten
-  locks all of theirs, in customer order, and frees their seats only afterwards, in sub-group order. No
-  two of them wait on each other in a cycle. A kick turns any state into ``kicked`` — and bars a buyer
-  who never joined with a ``kicked`` row — while a rejoin turns only ``left`` into ``active``. Whichever
-  commits first, a kicked buyer stays out.
+Joining is in :mod:`siyu.groups.joining`.
+
+Concurrency (PostgreSQL, READ COMMITTED; SQLite has one writer): a buyer's membership row (UNIQUE
+group+customer) is written or locked before it changes, and always before any sub-group row, and
+several of either kind are locked in a fixed order (memberships by customer id, sub-groups by id). A
+join writes or locks its buyers' rows, then the group's sub-group rows (see :mod:`siyu.groups.joining`);
+a leave locks the membership, then frees the seat; a kick of up to ten locks all of theirs, in
+customer order, and frees their seats only afterwards, in sub-group order. A kick turns any state into
+``kicked`` — and bars a buyer who never joined with a ``kicked`` row — while a rejoin turns only
+``left`` into ``active``. Whichever commits first, a kicked buyer stays out.
 """
 
 from __future__ import annotations
@@ -25,9 +21,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +31,7 @@ from siyu.core.errors import InvalidInput, NotFound, PermissionDenied
 from siyu.customers.models import Customer, Order
 from siyu.db import shop_row, utcnow
 from siyu.groups import domain
-from siyu.groups.errors import GroupFull, GroupLimit, JoinRefused, NotAGroupMember, NotGroupAdmin
+from siyu.groups.errors import GroupLimit, JoinRefused, NotAGroupMember, NotGroupAdmin
 from siyu.groups.models import (
     Group,
     GroupMember,
@@ -266,16 +261,6 @@ def set_admins(session: Session, *, by: Actor, sub_group_id: int, staff_ids: Seq
 
 
 # ---- joining and leaving -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Seat:
-    group_id: int
-    sub_group_id: int
-    position: int
-    member_id: int
-    already: bool = False
-    """The buyer was already in the group (the join changed nothing)."""
-
-
 def _customer(session: Session, shop_id: int, customer_id: int) -> Customer:
     customer = shop_row(session, Customer, customer_id, shop_id)
     if customer is None:
@@ -330,41 +315,6 @@ def _locked_membership(session: Session, group_id: int, customer_id: int) -> Gro
     )
 
 
-def _kicked_refusal() -> domain.Refusal:
-    return domain.Refusal(
-        "group_kicked", "你已被移出该群，不能再次加入", "you were removed from this group and cannot rejoin"
-    )
-
-
-def _take_seat(session: Session, group_id: int) -> tuple[int, int]:
-    """One seat in the first sub-group, in order, that is not full: (sub-group id, position)."""
-    for _ in range(domain.SUBGROUPS_PER_GROUP + 2):
-        first_open = (
-            select(SubGroup.id)
-            .where(SubGroup.group_id == group_id, SubGroup.member_count < SubGroup.capacity)
-            .order_by(SubGroup.position)
-            .limit(1)
-            .scalar_subquery()
-        )
-        taken = session.execute(
-            update(SubGroup)
-            .where(SubGroup.id == first_open, SubGroup.member_count < SubGroup.capacity)
-            .values(member_count=SubGroup.member_count + 1)
-            .returning(SubGroup.id, SubGroup.position)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if taken is not None:
-            return int(taken[0]), int(taken[1])
-        still_open = session.scalar(
-            select(func.count())
-            .select_from(SubGroup)
-            .where(SubGroup.group_id == group_id, SubGroup.member_count < SubGroup.capacity)
-        )
-        if not still_open:
-            break
-    raise GroupFull()
-
-
 def _free_seat(session: Session, sub_group_id: int, seats: int = 1) -> None:
     session.execute(
         update(SubGroup)
@@ -372,137 +322,6 @@ def _free_seat(session: Session, sub_group_id: int, seats: int = 1) -> None:
         .values(member_count=SubGroup.member_count - seats)
         .execution_options(synchronize_session=False)
     )
-
-
-def _first_open(session: Session, group_id: int) -> tuple[int, int] | None:
-    """(id, position) of the first sub-group, in order, that is not full as of now; None when all are."""
-    row = session.execute(
-        select(SubGroup.id, SubGroup.position)
-        .where(SubGroup.group_id == group_id, SubGroup.member_count < SubGroup.capacity)
-        .order_by(SubGroup.position)
-        .limit(1)
-    ).first()
-    return (int(row[0]), int(row[1])) if row is not None else None
-
-
-def _claim(session: Session, sub_group_id: int) -> bool:
-    """A seat in that sub-group if it still has one: one conditional UPDATE (the row stays locked)."""
-    taken = session.execute(
-        update(SubGroup)
-        .where(SubGroup.id == sub_group_id, SubGroup.member_count < SubGroup.capacity)
-        .values(member_count=SubGroup.member_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    return bool(taken)
-
-
-def _insert_membership(session: Session, values: dict[str, object]) -> int | None:
-    """INSERT the membership row unless the buyer has one (UNIQUE group+customer): its id, or None. On
-    PostgreSQL a concurrent insert of the same buyer is waited for, not raised."""
-    table = cast(Table, GroupMember.__table__)
-    statement: Any
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(table)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table)
-    statement = (
-        statement.values(**values)
-        .on_conflict_do_nothing(index_elements=["group_id", "customer_id"])
-        .returning(table.c.id)
-    )
-    found = session.execute(statement).scalar()
-    return None if found is None else int(found)
-
-
-def _already_in(session: Session, group: Group, customer_id: int) -> Seat | None:
-    """The buyer's seat when they are in the group already; refuses a kicked buyer; None otherwise."""
-    membership = membership_of(session, group.id, customer_id)
-    if membership is None:
-        return None
-    if membership.status == "active" and membership.sub_group_id is not None:
-        sub = session.get_one(SubGroup, membership.sub_group_id)
-        return Seat(group.id, sub.id, sub.position, membership.id, already=True)
-    if membership.status == "kicked":
-        refused = _kicked_refusal()
-        raise JoinRefused(refused.zh, refused.en, code=refused.code)
-    return None
-
-
-def join_group(session: Session, *, by: Actor, group_id: int, customer_id: int, now: datetime | None = None) -> Seat:
-    """Put the buyer into the first sub-group, in order, that is not full (SPEC §7), or say why not.
-
-    Joining twice changes nothing. The buyer's own checks (threshold, risk) take no lock; then the
-    membership row is written (or, when the buyer has one, locked: a kicked buyer is refused), and the seat
-    is taken last, so the hot sub-group row is locked only from its UPDATE to the commit (see the module
-    docstring). The sub-group is the first one not full when the join looks; if a concurrent join took
-    its last seat in the meantime, the join takes the next one in order and moves its rows there."""
-    now = now or utcnow()
-    group = get_group(session, shop_id=by.shop_id, group_id=group_id)
-    if group.status != "active":
-        raise JoinRefused("该群已关闭，暂不接受加入", "the group is closed to new members", code="group_closed")
-    customer = _customer(session, by.shop_id, customer_id)
-    refusal = domain.join_refusal(group.goal, group.min_spend_fen, buyer_facts(session, group, customer, None))
-    target = _first_open(session, group.id) if refusal is None else None
-    if target is None:
-        # refused or full: an existing member still gets their seat, a kicked buyer hears why first
-        seat = _already_in(session, group, customer.id)
-        if seat is not None:
-            return seat
-        if refusal is not None:
-            raise JoinRefused(refusal.zh, refusal.en, code=refusal.code)
-        raise GroupFull()
-    sub_id, position = target
-    member_id = _insert_membership(
-        session,
-        {
-            "shop_id": by.shop_id,
-            "group_id": group.id,
-            "customer_id": customer.id,
-            "sub_group_id": sub_id,
-            "status": "active",
-            "joined_at": now,
-        },
-    )
-    if member_id is None:
-        # the buyer has a row (perhaps committed a moment ago): lock it, membership before sub-group
-        membership = _locked_membership(session, group.id, customer.id)
-        if membership is None:
-            raise JoinRefused(
-                "同一时间有另一个加入或移出操作，请重试",
-                "another join or removal of you happened at the same moment; try again",
-                code="group_join_conflict",
-            )
-        if membership.status == "active" and membership.sub_group_id is not None:
-            sub = session.get_one(SubGroup, membership.sub_group_id)
-            return Seat(group.id, sub.id, sub.position, membership.id, already=True)
-        if membership.status != "left":
-            refused = _kicked_refusal()
-            raise JoinRefused(refused.zh, refused.en, code=refused.code)
-        membership.status, membership.sub_group_id = "active", sub_id
-        membership.joined_at, membership.left_at = now, None
-        member_id = membership.id
-    joined = GroupMemberEvent(
-        shop_id=by.shop_id, group_id=group.id, sub_group_id=sub_id, customer_id=customer.id, kind="join", at=now
-    )
-    session.add(joined)
-    record(session, by, "group.join", "group", group.id, after={"customer_id": customer.id})
-    session.flush()
-    if not _claim(session, sub_id):
-        # a concurrent join took that sub-group's last seat: the next one in order (or GroupFull)
-        sub_id, position = _take_seat(session, group.id)
-        session.execute(
-            update(GroupMember)
-            .where(GroupMember.id == member_id)
-            .values(sub_group_id=sub_id)
-            .execution_options(synchronize_session=False)
-        )
-        joined.sub_group_id = sub_id
-        session.flush()
-    return Seat(group.id, sub_id, position, member_id)
 
 
 def leave_group(session: Session, *, by: Actor, group_id: int, customer_id: int, now: datetime | None = None) -> None:
@@ -521,7 +340,8 @@ def leave_group(session: Session, *, by: Actor, group_id: int, customer_id: int,
             shop_id=by.shop_id, group_id=group.id, sub_group_id=sub_id, customer_id=customer_id, kind="leave", at=now
         )
     )
-    record(session, by, "group.leave", "group", group.id, after={"customer_id": customer_id})
+    if by.kind != "customer":  # the buyer's own leave is its member event
+        record(session, by, "group.leave", "group", group.id, after={"customer_id": customer_id})
     session.flush()
 
 

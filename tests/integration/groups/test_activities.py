@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from siyu.audit.services import Actor
 from siyu.core.errors import InvalidInput
-from siyu.groups import activities
+from siyu.groups import activities, joining
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.errors import ActivityLimit, ActivityNotRunning, AlreadyTaken, NoPacketLeft, NotAGroupMember, SoldOut
 from siyu.groups.models import GrowthAccount, RedPacket
@@ -192,9 +192,8 @@ def test_a_correct_guess_earns_card_members_points_and_one_guess_each(db: Sessio
     activity = activities.create_activity(db, by=owner(world), group_id=group.id, spec=guess())
     member = make_member(db, owner(world))
     stranger = joined(db, group, 1)[0]
-    from siyu.groups import services
 
-    services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.customer_id)
+    joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.customer_id)
     by = buyer(world.shop.id)
     right = activities.guess_price(
         db, by=by, activity_id=activity.id, customer_id=member.customer_id, guess_fen=20_500, now=NOW

@@ -36,9 +36,10 @@ from siyu.audit.services import Actor
 from siyu.core.errors import ConcurrentConflict, DomainError
 from siyu.customers.models import Customer
 from siyu.db import create_engine, session_factory, transaction
-from siyu.groups import activities, services
+from siyu.groups import activities, joining, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.errors import ActivityLimit, AlreadyTaken, GroupFull, JoinRefused, NoPacketLeft, SoldOut
+from siyu.groups.joining import JoinDesk
 from siyu.groups.models import FlashSaleItem, FlashSaleOrder, GroupMember, RedPacket, SubGroup
 from tests.conftest import BACKEND, PG_URL
 from tests.factories.groups import buyer
@@ -94,9 +95,9 @@ class Arena:
             with self.lock:
                 self.retries[reason] += 1
 
-    def join(self, customer_id: int) -> services.Seat:
+    def join(self, customer_id: int) -> joining.Seat:
         return self.run(
-            lambda s: services.join_group(
+            lambda s: joining.join_group(
                 s, by=buyer(self.shop_id, customer_id), group_id=self.group_id, customer_id=customer_id, now=NOW
             )
         )
@@ -226,7 +227,7 @@ def test_two_thousand_joins_at_once_fill_ten_sub_groups_of_a_hundred_in_order(po
 
     tally = Counter(outcome(r) for r in results)
     assert tally == {"ok": 1_000, "group_full": 1_000}, tally
-    assert all(isinstance(r, GroupFull) for r in results if not isinstance(r, services.Seat))
+    assert all(isinstance(r, GroupFull) for r in results if not isinstance(r, joining.Seat))
     assert not a.retries, a.retries
     assert assert_seats_consistent(a) == [100] * 10
     assert len(snapshots) > 3
@@ -234,7 +235,7 @@ def test_two_thousand_joins_at_once_fill_ten_sub_groups_of_a_hundred_in_order(po
         assert all(count <= capacity for count, capacity in snapshot), snapshot
         assert_in_order(snapshot)
 
-    accepted = {c: r for c, r in zip(a.customers, results, strict=True) if isinstance(r, services.Seat)}
+    accepted = {c: r for c, r in zip(a.customers, results, strict=True) if isinstance(r, joining.Seat)}
     rows = members(a)
     assert set(rows) == set(accepted)  # the refused left no row behind
     assert all(status == "active" for status, _ in rows.values())
@@ -249,7 +250,7 @@ def test_the_same_buyer_joining_from_many_threads_takes_one_seat(pooled: Engine)
     tally = Counter(outcome(r) for r in results)
     # the first commits; the others see it (already) or lost the race at the unique row (told to retry)
     assert tally["ok"] >= 1 and set(tally) <= {"ok", "group_join_conflict"}, tally
-    assert sum(1 for r in results if isinstance(r, services.Seat) and not r.already) == 1
+    assert sum(1 for r in results if isinstance(r, joining.Seat) and not r.already) == 1
     assert assert_seats_consistent(a) == [1, 0]
     assert not a.retries, a.retries
 
@@ -348,6 +349,60 @@ def test_a_kick_racing_a_buyers_first_join_keeps_them_out(pooled: Engine) -> Non
     assert not a.retries, a.retries
 
 
+# ---- the join desk (batches) ----------------------------------------------------------------------------
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_two_desks_and_single_joins_at_once_fill_in_order_without_overfill(pooled: Engine, lanes: int) -> None:
+    """2,000 buyers into 10 × 100 at once: two join desks (as two server processes would have), twelve
+    threads each, and a few threads joining one transaction at a time, all racing for the same seats."""
+    a = arena(pooled, customers=2_000)
+    desks = [JoinDesk(a.factory, lanes=lanes), JoinDesk(a.factory, lanes=lanes)]
+
+    def via(n: int, customer_id: int) -> object:
+        if n % 10 == 9:
+            return a.join(customer_id)  # one transaction of its own
+        desk = desks[n % 2]
+        return desk.join(by=buyer(a.shop_id, customer_id), group_id=a.group_id, customer_id=customer_id, now=NOW)
+
+    tasks = [lambda n=n, c=c: via(n, c) for n, c in enumerate(a.customers)]  # type: ignore[misc]
+    results = all_at_once(tasks, threads=THREADS + 4)
+    tally = Counter(outcome(r) for r in results)
+    assert tally == {"ok": 1_000, "group_full": 1_000}, tally
+    assert sum(d.batches for d in desks) < sum(d.joins for d in desks)  # batches really formed
+    assert not any(d.retried for d in desks) and not a.retries
+    assert assert_seats_consistent(a) == [100] * 10
+    accepted = {c: r for c, r in zip(a.customers, results, strict=True) if isinstance(r, joining.Seat)}
+    rows = members(a)
+    assert set(rows) == set(accepted)
+    assert all(rows[c] == ("active", seat.sub_group_id) for c, seat in accepted.items())
+
+
+@pytest.mark.postgres_only
+def test_kicks_racing_a_desks_batches_keep_the_kicked_out(pooled: Engine) -> None:
+    """Members who left rejoin through a desk (and newcomers join) while the owner kicks them five at a
+    time: every kicked buyer ends kicked and seatless, the seats agree with the rows."""
+    a = arena(pooled, customers=150, sub_groups=2, capacity=100)
+    for customer_id in a.customers[:100]:
+        a.join(customer_id)
+    for customer_id in a.customers[:100]:
+        leave(a, customer_id)
+    desk = JoinDesk(a.factory)
+
+    def rejoin(customer_id: int) -> object:
+        return desk.join(by=buyer(a.shop_id, customer_id), group_id=a.group_id, customer_id=customer_id, now=NOW)
+
+    tasks: list[Callable[[], object]] = []
+    for n in range(0, 100, 5):
+        tasks.append(lambda b=a.customers[n : n + 5]: kick(a, b))  # type: ignore[misc]
+        tasks += [lambda c=c: rejoin(c) for c in a.customers[n : n + 5] + a.customers[100 + n // 2 : 101 + n // 2]]  # type: ignore[misc]
+    results = all_at_once(tasks, threads=12)
+    tally = Counter(outcome(r) for r in results if not isinstance(r, list))
+    assert set(tally) <= {"ok", "group_kicked"}, tally
+    rows = assert_kicked_stay_out(a, set(a.customers[:100]))
+    assert sum(1 for status, _ in rows.values() if status == "active") == 20
+    assert not desk.retried and not a.retries, (desk.retried, a.retries)
+
+
 # ---- the three-activity limit --------------------------------------------------------------------------
 def test_ten_overlapping_activities_created_at_once_three_are_accepted(pooled: Engine) -> None:
     a = arena(pooled, customers=0)
@@ -374,7 +429,7 @@ def with_members(engine: Engine, count: int) -> Arena:
     a = arena(engine, customers=count, sub_groups=1, capacity=1_000)
     with transaction(a.factory, write=True) as session:
         for customer_id in a.customers:
-            services.join_group(
+            joining.join_group(
                 session, by=buyer(a.shop_id, customer_id), group_id=a.group_id, customer_id=customer_id, now=NOW
             )
     return a

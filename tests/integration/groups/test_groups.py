@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from siyu.audit.services import Actor
 from siyu.core.errors import InvalidInput, NotFound
-from siyu.groups import queries, services
+from siyu.groups import joining, queries, services
 from siyu.groups.errors import GroupFull, GroupLimit, JoinRefused, NotAGroupMember, NotGroupAdmin
 from siyu.groups.models import GroupMember, GroupMemberEvent, GroupPost, SubGroup
 from tests.factories.customers import make_order
@@ -65,20 +65,20 @@ def test_joins_fill_sub_groups_in_order(db: Session, world: ShopWorld) -> None:
     seats = []
     for customer in buyers(db, world.shop.id, 6):
         seats.append(
-            services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id).position
+            joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id).position
         )
     assert seats == [1, 1, 2, 2, 3, 3]
     late = buyers(db, world.shop.id, 1)[0]
     with pytest.raises(GroupFull):
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=late.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=late.id)
     assert counts(db, group.id) == [2, 2, 2]
 
 
 def test_joining_twice_changes_nothing(db: Session, world: ShopWorld) -> None:
     group = make_group(db, owner(world), sub_groups=2, capacity=5)
     customer = buyers(db, world.shop.id, 1)[0]
-    first = services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
-    again = services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
+    first = joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
+    again = joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
     assert again.already and again.sub_group_id == first.sub_group_id
     assert counts(db, group.id) == [1, 0]
 
@@ -89,9 +89,9 @@ def test_a_leave_frees_the_seat_for_the_next_joiner(db: Session, world: ShopWorl
     services.leave_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=first.id)
     assert counts(db, group.id) == [1, 1]
     newcomer = buyers(db, world.shop.id, 1)[0]
-    seat = services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=newcomer.id)
+    seat = joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=newcomer.id)
     assert seat.position == 1
-    rejoin = services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=first.id)
+    rejoin = joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=first.id)
     assert rejoin.position == 2 and counts(db, group.id) == [2, 2]
     kinds = db.scalars(select(GroupMemberEvent.kind).order_by(GroupMemberEvent.id)).all()
     assert kinds == ["join", "join", "join", "leave", "join", "join"]
@@ -112,7 +112,7 @@ def test_entry_thresholds_and_barred_accounts_are_refused_with_the_reason(
     group = make_group(db, owner(world), goal=goal)
     customer = buyers(db, world.shop.id, 1, **fields)[0]
     with pytest.raises(JoinRefused) as refused:
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
     assert refused.value.code == code and refused.value.zh and refused.value.en
     assert counts(db, group.id)[0] == 0
     assert services.join_refusal(db, group=group, customer_id=customer.id) is not None
@@ -126,9 +126,9 @@ def test_a_high_value_group_takes_buyers_whose_spend_reaches_the_threshold(db: S
     make_order(db, rich, paid_fen=20_000)
     make_order(db, poor, paid_fen=90_000, is_paid=False)
     with pytest.raises(JoinRefused) as refused:
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=poor.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=poor.id)
     assert refused.value.code == "group_spend_too_low"
-    assert services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=rich.id).position == 1
+    assert joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=rich.id).position == 1
 
 
 def test_a_kicked_buyer_can_never_rejoin(db: Session, world: ShopWorld) -> None:
@@ -137,10 +137,10 @@ def test_a_kicked_buyer_can_never_rejoin(db: Session, world: ShopWorld) -> None:
     kicked = services.kick_members(db, by=owner(world), group_id=group.id, customer_ids=[members[0].id])
     assert kicked == [members[0].id] and counts(db, group.id) == [2]
     with pytest.raises(JoinRefused) as refused:
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=members[0].id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=members[0].id)
     assert refused.value.code == "group_kicked"
     other = make_group(db, owner(world), name="另一个群")
-    assert services.join_group(db, by=buyer(world.shop.id), group_id=other.id, customer_id=members[0].id).position == 1
+    assert joining.join_group(db, by=buyer(world.shop.id), group_id=other.id, customer_id=members[0].id).position == 1
 
 
 def test_a_buyer_barred_before_joining_cannot_join(db: Session, world: ShopWorld) -> None:
@@ -148,7 +148,7 @@ def test_a_buyer_barred_before_joining_cannot_join(db: Session, world: ShopWorld
     stranger = buyers(db, world.shop.id, 1)[0]
     services.kick_members(db, by=owner(world), group_id=group.id, customer_ids=[stranger.id])
     with pytest.raises(JoinRefused):
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=stranger.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=stranger.id)
 
 
 def test_at_most_ten_are_kicked_at_once(db: Session, world: ShopWorld) -> None:
@@ -187,7 +187,7 @@ def test_another_shops_group_is_not_found(db: Session, world: ShopWorld) -> None
     group = make_group(db, other.principal.actor)
     customer = buyers(db, world.shop.id, 1)[0]
     with pytest.raises(NotFound):
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
     with pytest.raises(NotFound):
         services.kick_members(db, by=owner(world), group_id=group.id, customer_ids=[customer.id])
 
@@ -229,7 +229,7 @@ def test_a_kick_rule_removes_the_poster_for_good(db: Session, world: ShopWorld) 
     with pytest.raises(NotAGroupMember):
         services.post_message(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.id, text="我又来了")
     with pytest.raises(JoinRefused):
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=member.id)
 
 
 def test_essentials_faq_notes_and_rules_are_pinned_and_only_staff_post_them(db: Session, world: ShopWorld) -> None:
@@ -267,7 +267,7 @@ def test_a_closed_group_takes_no_joins(db: Session, world: ShopWorld) -> None:
     services.set_group_status(db, by=owner(world), group_id=group.id, status="closed")
     customer = buyers(db, world.shop.id, 1)[0]
     with pytest.raises(JoinRefused) as refused:
-        services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
+        joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
     assert refused.value.code == "group_closed"
     assert db.scalar(select(func.count()).select_from(GroupMember)) == 0
     assert db.scalar(select(func.count()).select_from(GroupPost)) == 0

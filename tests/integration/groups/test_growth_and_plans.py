@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.audit.services import Actor
 from siyu.core.errors import InvalidInput
 from siyu.db import transaction
-from siyu.groups import domain, growth, plans, queries, services
+from siyu.groups import domain, growth, joining, plans, queries, services
 from siyu.groups.errors import AlreadyTaken, NotAGroupMember
 from siyu.groups.models import GroupPost, ScheduledPost
 from siyu.worker.runner import Runner
@@ -78,7 +78,7 @@ def test_only_members_check_in_and_card_members_also_earn_points(db: Session, wo
     make_program(db, owner(world))
     group = make_group(db, owner(world))
     card = make_member(db, owner(world))
-    services.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=card.customer_id)
+    joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=card.customer_id)
     result = growth.check_in(db, by=buyer(world.shop.id), group_id=group.id, customer_id=card.customer_id, now=NOW)
     assert result.points > 0
     stranger = joined(db, make_group(db, owner(world), name="别的群"), 1)[0]

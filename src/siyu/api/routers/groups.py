@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from siyu.api.deps import SessionDep, require
-from siyu.groups import activities, domain, growth, plans, queries, services
+from siyu.groups import activities, domain, growth, joining, plans, queries, services
 from siyu.groups.models import Group
 from siyu.shops.services import Principal, shop_zone
 
@@ -202,7 +202,7 @@ def list_members(
 @router.post("/groups/{group_id}/join")
 def join(session: SessionDep, principal: Manager, group_id: int, body: CustomerIn) -> dict[str, Any]:
     """Put a buyer into the group (e.g. from the shop's own app): the first sub-group not full."""
-    seat = services.join_group(session, by=principal.actor, group_id=group_id, customer_id=body.customer_id)
+    seat = joining.join_group(session, by=principal.actor, group_id=group_id, customer_id=body.customer_id)
     return {"sub_group_id": seat.sub_group_id, "position": seat.position, "already": seat.already}
 
 

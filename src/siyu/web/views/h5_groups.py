@@ -34,6 +34,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from siyu.api.deps import lang_of
 from siyu.audit.services import Actor
@@ -42,7 +43,7 @@ from siyu.core.errors import DomainError, NotFound
 from siyu.core.money import format_yuan
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, domain, growth, services
+from siyu.groups import activities, domain, growth, joining, services
 from siyu.groups.models import (
     ActivityEntry,
     FlashSaleOrder,
@@ -608,19 +609,18 @@ async def join(request: Request, shop_code: str, code: str) -> Response:
     if isinstance(acting, Response):
         return acting
     shop, group, customer_id = acting
+    desk = joining.desk(factory_of(request))  # joins of concurrent buyers share one transaction
     try:
-        with transaction(factory_of(request), write=True) as session:
-            seat = services.join_group(
-                session, by=buyer_actor(shop.id, customer_id), group_id=group.id, customer_id=customer_id
-            )
-            name = session.get_one(SubGroup, seat.sub_group_id).name
+        seat = await run_in_threadpool(
+            desk.join, by=buyer_actor(shop.id, customer_id), group_id=group.id, customer_id=customer_id
+        )
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group)
     if seat.already:
-        _flash(request, shop.id, "ok", f"你已在「{name}」中", f"You are already in {name}")
+        _flash(request, shop.id, "ok", f"你已在「{seat.name}」中", f"You are already in {seat.name}")
     else:
-        _flash(request, shop.id, "ok", f"入群成功！你在「{name}」", f"Welcome! You are in {name}")
+        _flash(request, shop.id, "ok", f"入群成功！你在「{seat.name}」", f"Welcome! You are in {seat.name}")
     return _back(shop, group)
 
 
