@@ -4,6 +4,7 @@ what."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -343,3 +344,15 @@ def test_another_shops_group_looks_missing(
     kicked = app_client.post(f"/groups/{foreign.id}/kick", data={"customer_id": "1", "csrf_token": token})
     assert kicked.status_code == 404
     assert "别家的群" not in app_client.get("/groups").text
+
+
+def test_the_overview_gives_the_snippet_of_the_embeddable_group_module(
+    app_client: TestClient, shop: Shop, db: Session
+) -> None:
+    group = a_group(db, shop)
+    log_in(app_client, shop.main)
+    page = app_client.get(f"/groups/{group.id}").text
+    assert "店铺页面群组件" in page and 'data-testid="embed-preview"' in page
+    snippet = html.unescape(page.split('data-testid="embed-snippet">', 1)[1].split("</textarea>", 1)[0])
+    assert snippet.startswith(f'<iframe src="http://testserver/m/webshop/g/{group.code}/embed"')
+    assert 'loading="lazy"' in snippet and snippet.endswith("</iframe>")

@@ -532,3 +532,26 @@ def test_the_page_speaks_english_when_asked_and_every_text_has_chinese(
     assert flash(page) == "Welcome! You are in 福利群 1群" and "Daily check-in" in page and "anyone may join" in page
     assert all(value.strip() for value in H5_CATALOG.values())
     assert h5_groups.buyer_key(7) == "h5_buyer:7"
+
+
+def test_the_embeddable_group_module_shows_the_group_and_opens_the_entry_in_the_whole_window(
+    app_client: TestClient, shop: Shop, sessions: sessionmaker[Session]
+) -> None:
+    """SPEC §7 entry points: the module a merchant pastes into the shop home page or an activity page."""
+    group = new_group(sessions, shop, name="宝妈福利群", goal="fans", sub_groups=1, capacity=1)
+    module = app_client.get(f"{page_of(group)}/embed")
+    assert module.status_code == 200 and module.headers["content-security-policy"] == "frame-ancestors *"
+    page = module.text
+    assert "宝妈福利群" in page and "入群条件 · 关注店铺才可进群" in page
+    assert f'href="{page_of(group)}" target="_top"' in page and "立即入群" in page
+    assert f'src="{page_of(group)}/qr.svg"' in page and 'data-testid="member-count">0 人<' in page
+
+    with transaction(sessions) as session:
+        customer = make_customer(session, shop.shop_id, follows_shop=True)
+        joining.join_group(session, by=owner(shop), group_id=group.id, customer_id=customer.id)
+    full = app_client.get(f"{page_of(group)}/embed").text
+    assert 'data-testid="group-state">群已满员<' in full and "立即入群" not in full
+    with transaction(sessions) as session:
+        services.set_group_status(session, by=owner(shop), group_id=group.id, status="closed")
+    assert 'data-testid="group-state">该群已关闭<' in app_client.get(f"{page_of(group)}/embed").text
+    assert app_client.get("/m/webshop/g/nosuchcode/embed").status_code == 404

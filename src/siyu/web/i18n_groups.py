@@ -57,6 +57,9 @@ CATALOG: dict[str, str] = {
     "Group owner": "群主",
     "Created": "创建时间",
     "Entry link and QR code": "入群链接与二维码",
+    "Group module for the shop's pages": "店铺页面群组件",
+    "Paste this snippet into the shop home page or an activity page: buyers see the group, its join rule and a join button.": "把这段代码粘贴到店铺首页或活动页：买家可看到群名称、入群条件和进群按钮。",  # noqa: E501
+    "Snippet": "嵌入代码",
     "Share the link or QR code (WeChat, Weibo, the shop home page); kicked, high-risk and other merchants' accounts are refused.": "可将链接或二维码分享到微信、微博或店铺首页；被移出的用户、高风险账号和其他商家账号不能入群。",  # noqa: E501
     "Status": "状态",
     "The group is open: buyers may join and post.": "群已开放：买家可以加入和发言。",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -222,6 +223,14 @@ def _admin_subs(session: Session, console: Console, group_id: int) -> set[int]:
     )
 
 
+def embed_snippet(url: str, title: str) -> str:
+    """The HTML the merchant pastes into the shop home page or an activity page: the group module."""
+    return (
+        f'<iframe src="{escape(url)}" title="{escape(title)}" width="100%" height="150" loading="lazy" '
+        'style="border:0;max-width:640px"></iframe>'
+    )
+
+
 def _common(request: Request, session: Session, console: Console, group: Group) -> dict[str, Any]:
     subs = services.sub_groups_of(session, group.id)
     admin_of = _admin_subs(session, console, group.id)
@@ -235,6 +244,8 @@ def _common(request: Request, session: Session, console: Console, group: Group) 
         "entry_path": entry,
         "entry_url": base + entry,
         "qr_url": f"{entry}/qr.svg",
+        "embed_path": f"{entry}/embed",
+        "embed_snippet": embed_snippet(base + entry + "/embed", group.name),
         "goals": domain.GOALS,
         "group_types": domain.GROUP_TYPES,
         "manage": console.allows("groups:manage"),

@@ -847,6 +847,36 @@ async def guess(
     return _back(shop, group, f"activity-{activity_id}")
 
 
+# ---- the group module the merchant embeds in the shop home page and activity pages ---------------------
+@router.get("/{code}/embed")
+def group_embed(request: Request, shop_code: str, code: str) -> Response:
+    """A small card of the group — name, members, join rule, a join button and the QR code — made to be
+    framed by the shop's home page or an activity page (the snippet on the console's overview). It reads
+    nothing about the viewer; the button opens the entry page in the whole window."""
+    loaded = _load(request, shop_code, code)
+    if isinstance(loaded, Response):
+        return loaded
+    shop, group = loaded
+    lang = lang_of(request)
+    with transaction(factory_of(request)) as session:
+        subs = services.sub_groups_of(session, group.id)
+    response = _page(
+        request,
+        "h5/group_embed.html",
+        shop=shop,
+        group=group,
+        goal=_goal(group, lang),
+        members=sum(s.member_count for s in subs),
+        full=sum(s.member_count for s in subs) >= sum(s.capacity for s in subs),
+        page_url=_here(shop, group),
+        qr_url=f"{_here(shop, group)}/qr.svg",
+    )
+    # made to be framed by any page of the merchant's (JD shop pages live on other hosts)
+    response.headers["Content-Security-Policy"] = "frame-ancestors *"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 # ---- the QR code for the merchant --------------------------------------------------------------------
 @router.get("/{code}/qr.svg")
 def group_qr(request: Request, shop_code: str, code: str) -> Response:
