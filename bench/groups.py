@@ -236,7 +236,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def measure(
     clients: tuple[int, ...] = (1, 4, 16),
     buyers: int = 12_000,
-    mode: str = "threads",
+    mode: str = "desk",
     commits: tuple[str, ...] = ("sync", "async"),
 ) -> list[dict[str, Any]]:
     """One fresh schema and shop; a new group per run. The rows of the table."""
