@@ -268,9 +268,18 @@ def test_a_post_shows_in_the_chat_and_a_poll_returns_only_newer_messages(
     assert newest > first
     assert app_client.get(f"{page_of(group)}/messages", params={"after": newest}).status_code == 204
 
-    # someone not in the group is told to stop polling
+    # a member kicked while reading: polling stops and the page reloads to say why
+    with transaction(sessions) as session:
+        services.kick_members(session, by=owner(shop), group_id=group.id, customer_ids=[other.id])
+    enter(app_client, sessions, shop, group, other.account)
+    gone = app_client.get(f"{page_of(group)}/messages", params={"after": newest})
+    assert gone.status_code == 286 and gone.headers["hx-refresh"] == "true"
+    assert "你已被移出该群" in app_client.get(page_of(group)).text
+
+    # someone never in the group is told to stop polling
     enter(app_client, sessions, shop, group, "jd_outsider")
-    assert app_client.get(f"{page_of(group)}/messages", params={"after": 0}).status_code == 286
+    outsider = app_client.get(f"{page_of(group)}/messages", params={"after": 0})
+    assert outsider.status_code == 286 and "hx-refresh" not in outsider.headers
 
 
 def test_an_htmx_post_stays_on_the_page_and_asks_for_a_refresh(

@@ -540,7 +540,8 @@ def group_page(request: Request, shop_code: str, code: str, pin: str = "", ts: s
 @router.get("/{code}/messages")
 def new_messages(request: Request, shop_code: str, code: str, after: int = 0) -> Response:
     """The chat's posts newer than ``after`` (what the page polls every 3 s): 204 when there is none, so
-    the page changes nothing; 286 (htmx: stop polling) once the buyer is no longer a member."""
+    the page changes nothing. Once the buyer is no longer a member (kicked, left in another tab): 286 (htmx:
+    stop polling) and, for a buyer who was one, a refresh, so the page shows why at once."""
     loaded = _load(request, shop_code, code)
     if isinstance(loaded, Response):
         return loaded
@@ -550,7 +551,10 @@ def new_messages(request: Request, shop_code: str, code: str, after: int = 0) ->
         customer = _buyer(session, request, shop)
         membership = services.membership_of(session, group.id, customer.id) if customer is not None else None
         if customer is None or membership is None or membership.status != "active":
-            return Response(status_code=286, headers={"Cache-Control": "no-store"})
+            headers = {"Cache-Control": "no-store"}
+            if membership is not None:
+                headers["HX-Refresh"] = "true"  # a member a moment ago: reload to show the non-member page
+            return Response(status_code=286, headers=headers)
         posts = services.posts_after(
             session,
             group_id=group.id,
