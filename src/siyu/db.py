@@ -210,10 +210,15 @@ class DriverSQL:
         return list(self._cursor.fetchall())
 
 
-def shop_row(session: Session, model: type[RowT], row_id: object, shop_id: int, *, lock: bool = False) -> RowT | None:
+def shop_row(
+    session: Session, model: type[RowT], row_id: object, shop_id: int, *, lock: bool = False, key_share: bool = False
+) -> RowT | None:
     """The row of ``model`` with this id if it belongs to ``shop_id``, else None: another shop's id looks
     exactly like a missing one. ``lock=True`` takes the row lock for the rest of the transaction
-    (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer) and reloads the row."""
+    (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer) and reloads the row; with
+    ``key_share=True`` the lock is ``FOR NO KEY UPDATE``, which still serialises the writers of that row
+    but lets other transactions insert rows that refer to it (their foreign-key check takes a key-share
+    lock that FOR UPDATE would block)."""
     table: Any = model
     if not lock:
         row = session.get(model, row_id)
@@ -221,7 +226,7 @@ def shop_row(session: Session, model: type[RowT], row_id: object, shop_id: int, 
     return session.scalar(
         select(model)
         .where(table.id == row_id, table.shop_id == shop_id)
-        .with_for_update()
+        .with_for_update(key_share=key_share)
         .execution_options(populate_existing=True)
     )
 

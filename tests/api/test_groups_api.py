@@ -107,3 +107,27 @@ def test_a_bad_flash_sale_is_refused_naming_the_sku(client: TestClient, token: s
     refused = client.post(f"/api/v1/groups/{group['id']}/activities", json=body, headers=bearer(token))
     assert refused.status_code == 422 and "A9" in refused.json()["error"]["message"]
     assert client.get(f"/api/v1/groups/{group['id']}/activities", headers=bearer(token)).json() == []
+
+
+def test_a_milestone_set_through_the_api_fires_when_the_group_reaches_it(
+    client: TestClient, db: Session, world: ShopWorld, token: str
+) -> None:
+    people = [c.id for c in buyers(db, world.shop.id, 2)]
+    db.commit()
+    group = client.post(
+        "/api/v1/groups", json={"name": "满员有礼群", "sub_groups": 1, "capacity": 5}, headers=bearer(token)
+    )
+    gid = group.json()["id"]
+    body = {"members": 2, "text": "满 2 人发红包", "action": "red_packet", "budget_fen": 200, "packets": 2}
+    added = client.post(f"/api/v1/groups/{gid}/milestones", json=body, headers=bearer(token))
+    assert added.status_code == 201, added.text
+    too_many = client.post(
+        f"/api/v1/groups/{gid}/milestones", json={"members": 6, "text": "六人"}, headers=bearer(token)
+    )
+    assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "group_milestone_members"
+    for person in people:
+        client.post(f"/api/v1/groups/{gid}/join", json={"customer_id": person}, headers=bearer(token))
+    (milestone,) = client.get(f"/api/v1/groups/{gid}/milestones", headers=bearer(token)).json()
+    assert milestone["reached_at"] and milestone["activity_id"] and "红包雨已开始" in milestone["outcome"]
+    kept = client.delete(f"/api/v1/group-milestones/{milestone['id']}", headers=bearer(token))
+    assert kept.status_code == 422 and kept.json()["error"]["code"] == "group_milestone_reached"

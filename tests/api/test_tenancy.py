@@ -20,6 +20,7 @@ from siyu.campaigns import calendar
 from siyu.campaigns import services as campaigns
 from siyu.customers.models import Customer
 from siyu.groups import activities as group_activities
+from siyu.groups import milestones as group_milestones
 from siyu.groups import services as groups
 from siyu.loyalty import services as loyalty
 from siyu.promotions import services as promotions
@@ -95,6 +96,9 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
     )
     group_b = groups.create_group(db, by=b.principal.actor, spec=groups.GroupSpec(SECRET_OF_B, description=SECRET_OF_B))
     rule_b = groups.add_rule(db, by=b.principal.actor, kind="keyword", pattern=SECRET_OF_B[:20])
+    milestone_b = group_milestones.add_milestone(
+        db, by=b.principal.actor, group_id=group_b.id, spec=group_milestones.MilestoneSpec(5, SECRET_OF_B)
+    )
     activity_b = group_activities.create_activity(
         db,
         by=b.principal.actor,
@@ -141,6 +145,7 @@ def tenants(db: Session, sessions: sessionmaker[Session], tmp_path: Path) -> Ten
         "sub_group_id": groups.sub_groups_of(db, group_b.id)[0].id,
         "rule_id": rule_b.id,
         "activity_id": activity_b.id,
+        "milestone_id": milestone_b.id,
     }
     return Tenants(token_a, viewer_a, ids, b.shop.id, member_a.id)
 
@@ -233,6 +238,8 @@ def plausible_body(method: str, path: str, *, member_id: int = 1) -> dict[str, A
                 "guess_price_fen": 100,
             }
         }
+    if path.endswith("/milestones") and method == "POST":
+        return {"json": {"members": 5, "text": "满 5 人"}}
     if path.endswith("/group-price-floors"):
         return {"json": {"min_discount_pct": 50}}
     if path.endswith("/group-levels"):
@@ -307,6 +314,7 @@ def test_a_viewer_can_change_nothing(client: TestClient, app: FastAPI, tenants: 
         "sub_group_id": 1,
         "rule_id": 1,
         "activity_id": 1,
+        "milestone_id": 1,
     }
     changing = [(m, p) for m, p in api_routes(app) if m not in ("GET", "HEAD")]
     assert changing

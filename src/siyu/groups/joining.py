@@ -39,9 +39,9 @@ from siyu.audit.services import Actor, record
 from siyu.core.errors import DomainError, NotFound
 from siyu.customers.models import Customer, Order
 from siyu.db import transaction, utcnow
-from siyu.groups import domain
+from siyu.groups import domain, milestones
 from siyu.groups.errors import GroupFull, JoinRefused
-from siyu.groups.models import Group, GroupMember, GroupMemberEvent, SubGroup
+from siyu.groups.models import Group, GroupMember, GroupMemberEvent, GroupMilestone, SubGroup
 
 BATCH_AT_MOST = 200
 """Joins one batch takes (more wait for the next batch)."""
@@ -110,7 +110,14 @@ def _facts_statement(postgres: bool) -> Any:
         .correlate(Customer)
         .scalar_subquery()
     )
-    group = (Group.status, Group.goal, Group.min_spend_fen)
+    next_milestone = (
+        select(func.min(GroupMilestone.members))
+        .where(GroupMilestone.group_id == Group.id, GroupMilestone.reached_at.is_(None))
+        .correlate(Group)
+        .scalar_subquery()
+        .label("next_milestone")
+    )
+    group = (Group.status, Group.goal, Group.min_spend_fen, next_milestone)
     buyer = (
         Customer.id,
         Customer.shop_id,
@@ -174,6 +181,8 @@ class _Facts:
     status: str
     goal: str
     min_spend_fen: int
+    next_milestone: int | None
+    """The smallest member number of a milestone not yet reached (SPEC §7), if any."""
     buyers: dict[int, _Buyer]
 
 
@@ -183,7 +192,8 @@ def _facts(session: Session, shop_id: int, group_id: int, ids: list[int]) -> _Fa
     rows = session.execute(_FACTS[postgres], {"group_id": group_id, "shop_id": shop_id, "ids": ids}).all()
     if not rows:
         return None
-    found = _Facts(rows[0].status, rows[0].goal, int(rows[0].min_spend_fen or 0), {})
+    first = rows[0]
+    found = _Facts(first.status, first.goal, int(first.min_spend_fen or 0), first.next_milestone, {})
     for row in rows:
         if row.id is None or row.shop_id != shop_id:
             continue  # no such customer, or another shop's: not found here
@@ -238,7 +248,7 @@ def _join_one_group(session: Session, shop_id: int, group_id: int, requests: lis
     if wanted:
         first = {r.customer_id: r for r in reversed(requests)}  # each buyer's first request
         candidates = _lock_memberships(session, shop_id, group_id, wanted, buyers, first, outcomes)
-        outcomes.update(_seat(session, shop_id, group_id, candidates, first))
+        outcomes.update(_seat(session, shop_id, group_id, candidates, first, facts.next_milestone))
     answers: list[Outcome] = []
     answered: set[int] = set()
     for request in requests:
@@ -435,10 +445,16 @@ class _SubGroup:
 
 
 def _seat(
-    session: Session, shop_id: int, group_id: int, candidates: list[_Candidate], first: dict[int, JoinRequest]
+    session: Session,
+    shop_id: int,
+    group_id: int,
+    candidates: list[_Candidate],
+    first: dict[int, JoinRequest],
+    next_milestone: int | None,
 ) -> dict[int, Outcome]:
-    """Lock the group's sub-groups (position order) and give each candidate, in order, a seat in the first
-    one not full; those left over hear that the group is full."""
+    """Lock the group's sub-groups and give each candidate, in order, a seat in the first one not full;
+    those left over hear that the group is full. A milestone the group reaches with these seats fires
+    here, under the same locks (:mod:`siyu.groups.milestones`)."""
     if not candidates:
         return {}
     locked = session.execute(
@@ -470,6 +486,10 @@ def _seat(
             group_id,
             [(c.member_id, c.customer_id, s.id, first[c.customer_id].now) for c, s in seated],
         )
+        members = sum(s.count + s.taken for s in subs)
+        if next_milestone is not None and members >= next_milestone:
+            at = max(first[c.customer_id].now for c, _ in seated)
+            milestones.fire_reached(session, shop_id=shop_id, group_id=group_id, members=members, now=at)
         for candidate, _sub in seated:
             by = first[candidate.customer_id].by
             if by.kind != "customer":

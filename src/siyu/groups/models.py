@@ -405,3 +405,33 @@ class PriceFloor(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(100), default="")
     min_discount_pct: Mapped[int] = mapped_column(Integer)
+
+
+class GroupMilestone(Base):
+    """A milestone rule (SPEC §7): when the group reaches ``members`` members, announce it to everyone
+    (@all) and, for a red-packet milestone, start a red-packet rain. Fires once, at the join that reaches
+    it; ``outcome`` says what it did."""
+
+    __tablename__ = "chat_group_milestones"
+    __table_args__ = (
+        UniqueConstraint("group_id", "members"),
+        CheckConstraint("members >= 1", name="members"),
+        CheckConstraint("action IN ('post', 'red_packet')", name="action"),
+        CheckConstraint("budget_fen >= 0 AND packets >= 0", name="packet"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
+    members: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(12), default="post")
+    text: Mapped[str] = mapped_column(String(200))
+    budget_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    packets: Mapped[int] = mapped_column(Integer, default=0)
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_group_activities.id", ondelete="SET NULL"), nullable=True
+    )
+    outcome: Mapped[str] = mapped_column(String(400), default="")
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

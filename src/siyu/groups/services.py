@@ -97,7 +97,10 @@ def list_groups(session: Session, *, shop_id: int) -> list[Group]:
 
 
 def get_group(session: Session, *, shop_id: int, group_id: int, lock: bool = False) -> Group:
-    group = shop_row(session, Group, group_id, shop_id, lock=lock)
+    """The shop's group; ``lock=True`` serialises changes to the group (FOR NO KEY UPDATE: joins, posts and
+    events that refer to the group are not held up, and a join that already holds sub-group rows never
+    waits on it in a cycle)."""
+    group = shop_row(session, Group, group_id, shop_id, lock=lock, key_share=True)
     if group is None:
         raise NotFound("群", "group")
     return group
@@ -526,8 +529,8 @@ def post_message(
     session.flush()
     kicked = False
     if verdict is not None and verdict.action == "kick":
-        system = Actor(by.shop_id, "system", None, "moderation")
-        kick_members(session, by=_owner_actor(session, system), group_id=group.id, customer_ids=[customer_id], now=now)
+        owner = owner_actor(session, by.shop_id, "moderation")
+        kick_members(session, by=owner, group_id=group.id, customer_ids=[customer_id], now=now)
         kicked = True
     if verdict is not None:
         record(
@@ -541,12 +544,13 @@ def post_message(
     return Posted(post, verdict, kicked)
 
 
-def _owner_actor(session: Session, fallback: Actor) -> Actor:
-    """The shop's main account, on whose authority the moderation rules remove a poster."""
-    main = session.scalar(select(Staff).where(Staff.shop_id == fallback.shop_id, Staff.is_main.is_(True)))
+def owner_actor(session: Session, shop_id: int, role: str) -> Actor:
+    """The shop's main account (the owner of every group), on whose authority a rule acts on its own —
+    moderation removing a poster, a milestone announcing itself; ``role`` names the rule in the audit."""
+    main = session.scalar(select(Staff).where(Staff.shop_id == shop_id, Staff.is_main.is_(True)))
     if main is None:
         raise PermissionDenied("groups:manage")
-    return Actor(fallback.shop_id, "staff", main.id, f"{main.username}(moderation)")
+    return Actor(shop_id, "staff", main.id, f"{main.username}({role})")
 
 
 def publish_post(

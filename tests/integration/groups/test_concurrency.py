@@ -36,11 +36,19 @@ from siyu.audit.services import Actor
 from siyu.core.errors import ConcurrentConflict, DomainError
 from siyu.customers.models import Customer
 from siyu.db import create_engine, session_factory, transaction
-from siyu.groups import activities, joining, services
+from siyu.groups import activities, joining, milestones, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.errors import ActivityLimit, AlreadyTaken, GroupFull, JoinRefused, NoPacketLeft, SoldOut
 from siyu.groups.joining import JoinDesk
-from siyu.groups.models import FlashSaleItem, FlashSaleOrder, GroupMember, RedPacket, SubGroup
+from siyu.groups.models import (
+    FlashSaleItem,
+    FlashSaleOrder,
+    GroupActivity,
+    GroupMember,
+    GroupPost,
+    RedPacket,
+    SubGroup,
+)
 from tests.conftest import BACKEND, PG_URL
 from tests.factories.groups import buyer
 from tests.factories.shops import make_shop
@@ -401,6 +409,29 @@ def test_kicks_racing_a_desks_batches_keep_the_kicked_out(pooled: Engine) -> Non
     rows = assert_kicked_stay_out(a, set(a.customers[:100]))
     assert sum(1 for status, _ in rows.values() if status == "active") == 20
     assert not desk.retried and not a.retries, (desk.retried, a.retries)
+
+
+@pytest.mark.postgres_only
+def test_a_milestone_reached_by_concurrent_joins_fires_exactly_once(pooled: Engine) -> None:
+    """300 buyers join at once through two desks and single transactions; the milestone at 150 members
+    posts its announcement and starts its rain once."""
+    a = arena(pooled, customers=300, sub_groups=3, capacity=100)
+    spec = milestones.MilestoneSpec(150, "群满 150 人，红包雨来了", action="red_packet", budget_fen=15_000, packets=30)
+    a.run(lambda s: milestones.add_milestone(s, by=a.owner, group_id=a.group_id, spec=spec))
+    desks = [JoinDesk(a.factory), JoinDesk(a.factory)]
+
+    def via(n: int, customer_id: int) -> object:
+        if n % 5 == 4:
+            return a.join(customer_id)
+        return desks[n % 2].join(by=buyer(a.shop_id, customer_id), group_id=a.group_id, customer_id=customer_id)
+
+    results = all_at_once([lambda n=n, c=c: via(n, c) for n, c in enumerate(a.customers)])  # type: ignore[misc]
+    assert Counter(outcome(r) for r in results) == {"ok": 300}
+    with transaction(a.factory) as session:
+        posts = session.scalars(select(GroupPost.title).where(GroupPost.group_id == a.group_id)).all()
+        rains = session.scalars(select(GroupActivity.budget_fen).where(GroupActivity.group_id == a.group_id)).all()
+    assert posts == ["群人数达到 150 人"] and rains == [15_000]
+    assert not any(d.retried for d in desks) and not a.retries
 
 
 # ---- the three-activity limit --------------------------------------------------------------------------

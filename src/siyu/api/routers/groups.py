@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from siyu.api.deps import SessionDep, require
-from siyu.groups import activities, domain, growth, joining, plans, queries, services
+from siyu.groups import activities, domain, growth, joining, milestones, plans, queries, services
 from siyu.groups.models import Group
 from siyu.shops.services import Principal, shop_zone
 
@@ -61,6 +61,14 @@ class RuleIn(BaseModel):
     kind: Literal["keyword", "link", "ad"]
     pattern: str = Field(default="", max_length=60)
     action: Literal["warn", "remove", "kick"] = "remove"
+
+
+class MilestoneIn(BaseModel):
+    members: int = Field(ge=1, le=domain.SUBGROUPS_PER_GROUP * domain.SUBGROUP_CAPACITY)
+    text: str = Field(min_length=1, max_length=milestones.TEXT_MAX, description="the @all announcement")
+    action: Literal["post", "red_packet"] = "post"
+    budget_fen: int = Field(default=0, ge=0, description="red_packet: the rain's budget")
+    packets: int = Field(default=0, ge=0, le=10_000)
 
 
 class FlashItemIn(BaseModel):
@@ -275,6 +283,42 @@ def add_rule(session: SessionDep, principal: Manager, body: RuleIn) -> dict[str,
 @router.delete("/group-rules/{rule_id}", status_code=204)
 def remove_rule(session: SessionDep, principal: Manager, rule_id: int) -> Response:
     services.remove_rule(session, by=principal.actor, rule_id=rule_id)
+    return Response(status_code=204)
+
+
+# ---- milestones ----------------------------------------------------------------------------------------
+def _milestone_out(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "group_id": m.group_id,
+        "members": m.members,
+        "action": m.action,
+        "text": m.text,
+        "budget_fen": m.budget_fen,
+        "packets": m.packets,
+        "reached_at": m.reached_at.isoformat() if m.reached_at else None,
+        "activity_id": m.activity_id,
+        "outcome": m.outcome,
+    }
+
+
+@router.get("/groups/{group_id}/milestones")
+def list_milestones(session: SessionDep, principal: Viewer, group_id: int) -> list[dict[str, Any]]:
+    """The group's milestone rules: at N members, an @all announcement (and a red-packet rain)."""
+    return [
+        _milestone_out(m) for m in milestones.list_milestones(session, shop_id=principal.shop_id, group_id=group_id)
+    ]
+
+
+@router.post("/groups/{group_id}/milestones", status_code=201)
+def add_milestone(session: SessionDep, principal: Manager, group_id: int, body: MilestoneIn) -> dict[str, Any]:
+    spec = milestones.MilestoneSpec(**body.model_dump())
+    return _milestone_out(milestones.add_milestone(session, by=principal.actor, group_id=group_id, spec=spec))
+
+
+@router.delete("/group-milestones/{milestone_id}", status_code=204)
+def remove_milestone(session: SessionDep, principal: Manager, milestone_id: int) -> Response:
+    milestones.remove_milestone(session, by=principal.actor, milestone_id=milestone_id)
     return Response(status_code=204)
 
 
