@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.audit.services import Actor
 from siyu.groups import joining, services
 from siyu.groups.errors import JoinRefused
-from siyu.groups.models import Group, GroupMember
+from siyu.groups.models import Group, GroupMember, GroupMilestone
 from siyu.shops.models import Staff
 from siyu.shops.services import principal_for_staff
 from tests.factories.groups import buyer, joined, make_group
@@ -356,3 +356,31 @@ def test_the_overview_gives_the_snippet_of_the_embeddable_group_module(
     snippet = html.unescape(page.split('data-testid="embed-snippet">', 1)[1].split("</textarea>", 1)[0])
     assert snippet.startswith(f'<iframe src="http://testserver/m/webshop/g/{group.code}/embed"')
     assert 'loading="lazy"' in snippet and snippet.endswith("</iframe>")
+
+
+def test_milestones_are_added_shown_and_deleted_on_the_overview(
+    app_client: TestClient, shop: Shop, db: Session
+) -> None:
+    group = a_group(db, shop)
+    log_in(app_client, shop.main)
+    token = csrf_of(app_client, f"/groups/{group.id}")
+    form = {"members": "1", "action": "red_packet", "text": "首位成员，红包雨！", "budget": "2.00", "packets": "2"}
+    added = app_client.post(f"/groups/{group.id}/milestones", data={**form, "csrf_token": token})
+    assert "里程碑已添加" in added.text and "¥2.00，2 个红包" in added.text and "未达成" in added.text
+    bad = app_client.post(f"/groups/{group.id}/milestones", data={**form, "members": "很多", "csrf_token": token})
+    assert (
+        bad.status_code == 422
+        and "人数、红包金额和个数须是数字" in bad.text
+        and 'value="首位成员，红包雨！"' in bad.text
+    )
+    again = app_client.post(
+        f"/groups/{group.id}/milestones", data={**form, "members": "3", "text": "三人", "csrf_token": token}
+    )
+    assert "里程碑已添加" in again.text
+    pending = db.scalar(select(GroupMilestone.id).where(GroupMilestone.members == 3))
+    deleted = app_client.post(f"/groups/{group.id}/milestones/{pending}/delete", data={"csrf_token": token})
+    assert "里程碑已删除" in deleted.text and 'data-milestone="3"' not in deleted.text
+
+    joined(db, group, 1)
+    page = app_client.get(f"/groups/{group.id}").text
+    assert "已于" in page and "红包雨已开始" in page

@@ -60,6 +60,21 @@ CATALOG: dict[str, str] = {
     "Group module for the shop's pages": "店铺页面群组件",
     "Paste this snippet into the shop home page or an activity page: buyers see the group, its join rule and a join button.": "把这段代码粘贴到店铺首页或活动页：买家可看到群名称、入群条件和进群按钮。",  # noqa: E501
     "Snippet": "嵌入代码",
+    "Milestones": "人数里程碑",
+    "When the group reaches a number of members: an announcement to everyone (@all), and optionally a red-packet rain.": "群人数达到设定人数时：自动发布群公告（@所有人），还可同时开启红包雨。",  # noqa: E501
+    "Announcement": "公告内容",
+    "{amount} in {n} packets": "{amount}，{n} 个红包",
+    "Reached {when}": "已于 {when} 达成",
+    "Waiting": "未达成",
+    "Delete this milestone?": "删除这个里程碑？",
+    "No milestones yet.": "还没有里程碑。",
+    "At members": "达到人数",
+    "e.g. 500 members! A red-packet rain starts now": "例如：群满 500 人啦！红包雨现在开始",
+    "Red-packet budget (yuan)": "红包总额（元）",
+    "Milestone added.": "里程碑已添加。",
+    "Milestone deleted.": "里程碑已删除。",
+    "Add milestone": "添加里程碑",
+    "Packets": "红包个数",
     "Share the link or QR code (WeChat, Weibo, the shop home page); kicked, high-risk and other merchants' accounts are refused.": "可将链接或二维码分享到微信、微博或店铺首页；被移出的用户、高风险账号和其他商家账号不能入群。",  # noqa: E501
     "Status": "状态",
     "The group is open: buyers may join and post.": "群已开放：买家可以加入和发言。",

@@ -26,7 +26,7 @@ from siyu.core.errors import DomainError, InvalidInput, NotFound
 from siyu.core.money import parse_yuan
 from siyu.customers.models import Customer
 from siyu.db import transaction
-from siyu.groups import domain, queries, services
+from siyu.groups import domain, milestones, queries, services
 from siyu.groups.models import Group, GroupPost, ModerationRule, SubGroup, SubGroupAdmin
 from siyu.shops.services import list_staff
 from siyu.web.context import Console, ConsoleDep, PostDep, factory_of
@@ -56,7 +56,10 @@ NOTICES = {
     "rule": "Rule added.",
     "unrule": "Rule removed.",
     "hosts": "Allowed link hosts saved.",
+    "milestone": "Milestone added.",
+    "unmilestone": "Milestone deleted.",
 }
+MILESTONE_FIELDS = ("members", "action", "text", "budget", "packets")
 
 
 def _id(value: object) -> int | None:
@@ -279,6 +282,9 @@ def _overview(
         "staff_names": names,
         "form": extra.get("form") or _form_of(group),
         "errors": extra.get("errors") or {},
+        "milestones": milestones.list_milestones(session, shop_id=console.shop.id, group_id=group.id),
+        "milestone_actions": milestones.ACTIONS,
+        "milestone_form": extra.get("milestone_form") or {"action": "post"},
     }
 
 
@@ -486,6 +492,41 @@ async def group_admins(request: Request, console: PostDep, group_id: int) -> Res
     except DomainError as exc:
         return _refused(request, console, group_id, "overview", exc, picked=(sub_id, staff_ids))
     return RedirectResponse(f"/groups/{group_id}?done=admins#sub-{sub_id}", status_code=303)
+
+
+@router.post("/groups/{group_id:int}/milestones")
+async def group_milestone_add(request: Request, console: PostDep, group_id: int) -> Response:
+    """A milestone rule: at N members, an @all announcement and optionally a red-packet rain (SPEC §7)."""
+    console.require("groups:manage")
+    form = await _form(request, MILESTONE_FIELDS)
+    try:
+        members = int(form["members"].replace(",", "").strip())
+        budget = parse_yuan(form["budget"]) if form["action"] == "red_packet" else 0
+        packets = int(form["packets"].strip() or 0) if form["action"] == "red_packet" else 0
+    except ValueError:
+        refused = InvalidInput(
+            "人数、红包金额和个数须是数字", "members, budget and packets must be numbers", code="group_milestone_form"
+        )
+        return _refused(request, console, group_id, "overview", refused, milestone_form=form)
+    spec = milestones.MilestoneSpec(members, form["text"], form["action"], budget, packets)
+    try:
+        with transaction(factory_of(request), write=True) as session:
+            milestones.add_milestone(session, by=console.principal.actor, group_id=group_id, spec=spec)
+    except DomainError as exc:
+        return _refused(request, console, group_id, "overview", exc, milestone_form=form)
+    return RedirectResponse(f"/groups/{group_id}?done=milestone#milestones", status_code=303)
+
+
+@router.post("/groups/{group_id:int}/milestones/{milestone_id:int}/delete")
+def group_milestone_delete(request: Request, console: PostDep, group_id: int, milestone_id: int) -> Response:
+    console.require("groups:manage")
+    try:
+        with transaction(factory_of(request), write=True) as session:
+            services.get_group(session, shop_id=console.shop.id, group_id=group_id)
+            milestones.remove_milestone(session, by=console.principal.actor, milestone_id=milestone_id)
+    except DomainError as exc:
+        return _refused(request, console, group_id, "overview", exc)
+    return RedirectResponse(f"/groups/{group_id}?done=unmilestone#milestones", status_code=303)
 
 
 @router.get("/groups/{group_id:int}/members")
