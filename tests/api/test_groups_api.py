@@ -131,3 +131,19 @@ def test_a_milestone_set_through_the_api_fires_when_the_group_reaches_it(
     assert milestone["reached_at"] and milestone["activity_id"] and "红包雨已开始" in milestone["outcome"]
     kept = client.delete(f"/api/v1/group-milestones/{milestone['id']}", headers=bearer(token))
     assert kept.status_code == 422 and kept.json()["error"]["code"] == "group_milestone_reached"
+
+
+def test_a_poster_card_is_posted_and_listed_through_the_api(client: TestClient, token: str) -> None:
+    group = client.post("/api/v1/groups", json={"name": "海报群"}, headers=bearer(token)).json()
+    body = {"kind": "poster", "name": "电动牙刷", "price_fen": 19_900, "list_price_fen": 29_900}
+    posted = client.post(f"/api/v1/groups/{group['id']}/cards", json=body, headers=bearer(token))
+    assert posted.status_code == 201, posted.text
+    card = posted.json()
+    assert card["poster"] == f"/m/grpshop/g/{group['code']}/cards/{card['id']}/poster.svg"
+    assert client.get(card["poster"]).status_code == 200
+    listed = client.get(f"/api/v1/groups/{group['id']}/cards", headers=bearer(token)).json()
+    assert [c["id"] for c in listed] == [card["id"]]
+    refused = client.post(
+        f"/api/v1/groups/{group['id']}/cards", json={**body, "list_price_fen": 100}, headers=bearer(token)
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "group_card_price"

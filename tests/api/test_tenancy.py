@@ -238,6 +238,8 @@ def plausible_body(method: str, path: str, *, member_id: int = 1) -> dict[str, A
                 "guess_price_fen": 100,
             }
         }
+    if path.endswith("/cards") and method == "POST":
+        return {"json": {"kind": "poster", "name": "牙刷", "price_fen": 9900}}
     if path.endswith("/milestones") and method == "POST":
         return {"json": {"members": 5, "text": "满 5 人"}}
     if path.endswith("/group-price-floors"):

@@ -384,3 +384,17 @@ def test_milestones_are_added_shown_and_deleted_on_the_overview(
     joined(db, group, 1)
     page = app_client.get(f"/groups/{group.id}").text
     assert "已于" in page and "红包雨已开始" in page
+
+
+def test_a_card_is_posted_from_the_messages_tab_and_a_bad_price_keeps_the_form(
+    app_client: TestClient, shop: Shop, db: Session
+) -> None:
+    group = a_group(db, shop)
+    log_in(app_client, shop.main)
+    token = csrf_of(app_client, f"/groups/{group.id}/posts")
+    form = {"kind": "new_arrival", "name": "冲牙器", "price": "二百", "list_price": "", "image_url": "", "text": ""}
+    bad = app_client.post(f"/groups/{group.id}/cards", data={**form, "csrf_token": token})
+    assert bad.status_code == 422 and "请填写正确的价格" in bad.text and 'value="冲牙器"' in bad.text
+    posted = app_client.post(f"/groups/{group.id}/cards", data={**form, "price": "199", "csrf_token": token})
+    assert "卡片已发布" in posted.text and "【新品上架】冲牙器 ¥199.00" in posted.text
+    assert 'data-testid="recent-cards"' in posted.text and "新品上架" in posted.text

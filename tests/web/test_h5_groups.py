@@ -19,7 +19,7 @@ from siyu.audit.services import Actor
 from siyu.config import get_settings
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, joining, services
+from siyu.groups import activities, cards, joining, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
 from siyu.groups.models import Group
 from siyu.shops.models import Shop as ShopRow
@@ -564,3 +564,23 @@ def test_the_embeddable_group_module_shows_the_group_and_opens_the_entry_in_the_
         services.set_group_status(session, by=owner(shop), group_id=group.id, status="closed")
     assert 'data-testid="group-state">该群已关闭<' in app_client.get(f"{page_of(group)}/embed").text
     assert app_client.get("/m/webshop/g/nosuchcode/embed").status_code == 404
+
+
+def test_a_member_sees_a_card_in_the_chat_and_opens_its_poster(
+    app_client: TestClient, shop: Shop, sessions: sessionmaker[Session]
+) -> None:
+    """SPEC §7 daily operation cards: the product and its price in the chat; a poster opens as an image
+    with the group's QR code; another group's card is not found."""
+    group = new_group(sessions, shop)
+    other = new_group(sessions, shop, name="另一个群")
+    with transaction(sessions) as session:
+        spec = cards.CardSpec("poster", "护齿电动牙刷", 19_900, list_price_fen=29_900, text="今晚 8 点开抢")
+        card = cards.publish_card(session, by=owner(shop), group_id=group.id, spec=spec)
+    enter(app_client, sessions, shop, group, "jd_card")
+    page = act(app_client, group, "join").text
+    assert 'data-card="poster"' in page and "护齿电动牙刷" in page and 'data-testid="card-price">¥199.00<' in page
+    assert "<s>¥299.00</s>" in page and f"{page_of(group)}/cards/{card.id}/poster.svg" in page
+    poster = app_client.get(f"{page_of(group)}/cards/{card.id}/poster.svg")
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/svg+xml"
+    assert "护齿电动牙刷" in poster.text and "¥199.00" in poster.text and "扫码进群" in poster.text
+    assert app_client.get(f"{page_of(other)}/cards/{card.id}/poster.svg").status_code == 404

@@ -435,3 +435,29 @@ class GroupMilestone(Base):
     outcome: Mapped[str] = mapped_column(String(400), default="")
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GroupCard(Base):
+    """A daily operation card (SPEC §7) posted into a group: a new arrival, a product recommendation, or a
+    marketing poster (an image of the product, its price and the group's QR code). Its chat message is
+    ``post_id``; the card adds the product."""
+
+    __tablename__ = "chat_group_cards"
+    __table_args__ = (
+        CheckConstraint("kind IN ('new_arrival', 'recommend', 'poster')", name="kind"),
+        CheckConstraint("price_fen >= 1 AND list_price_fen >= 0", name="price"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("chat_group_posts.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    sku: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(60))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    list_price_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # 0: no list price shown
+    image_url: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -75,6 +75,17 @@ CATALOG: dict[str, str] = {
     "Milestone deleted.": "里程碑已删除。",
     "Add milestone": "添加里程碑",
     "Packets": "红包个数",
+    "Card posted.": "卡片已发布。",
+    "Post a daily operation card": "发布日常运营卡片",
+    "A new arrival, a recommended product or a poster (the product, its price and the group QR code, for members to save and share).": "新品上架、好物推荐或营销海报（商品、价格和入群二维码，群成员可保存分享）。",  # noqa: E501
+    "Card": "卡片",
+    "Group price (yuan)": "群价（元）",
+    "List price (yuan, optional)": "原价（元，可不填）",
+    "Image address (optional)": "图片地址（可不填）",
+    "Text (optional)": "说明（可不填）",
+    "Post card": "发布卡片",
+    "Recent cards": "最近的卡片",
+    "Poster": "海报",
     "Share the link or QR code (WeChat, Weibo, the shop home page); kicked, high-risk and other merchants' accounts are refused.": "可将链接或二维码分享到微信、微博或店铺首页；被移出的用户、高风险账号和其他商家账号不能入群。",  # noqa: E501
     "Status": "状态",
     "The group is open: buyers may join and post.": "群已开放：买家可以加入和发言。",

@@ -70,6 +70,7 @@ H5_CATALOG: dict[str, str] = {
     "The entry link expired or is not valid. Open the group again from the JD app.": "入群链接已过期或无效，请从京东 App 重新打开本群。",  # noqa: E501
     # entry and joining
     "Join rule": "入群条件",
+    "Open the poster to save and share": "打开海报，保存分享",
     "Scan to join": "扫码进群",
     "The group is full": "群已满员",
     "This group is closed": "该群已关闭",

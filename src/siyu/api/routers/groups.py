@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from siyu.api.deps import SessionDep, require
-from siyu.groups import activities, domain, growth, joining, milestones, plans, queries, services
+from siyu.groups import activities, cards, domain, growth, joining, milestones, plans, queries, services
 from siyu.groups.models import Group
+from siyu.shops.models import Shop
 from siyu.shops.services import Principal, shop_zone
 
 router = APIRouter(tags=["groups"])
@@ -69,6 +70,17 @@ class MilestoneIn(BaseModel):
     action: Literal["post", "red_packet"] = "post"
     budget_fen: int = Field(default=0, ge=0, description="red_packet: the rain's budget")
     packets: int = Field(default=0, ge=0, le=10_000)
+
+
+class CardIn(BaseModel):
+    kind: Literal["new_arrival", "recommend", "poster"]
+    name: str = Field(min_length=1, max_length=cards.NAME_MAX)
+    price_fen: int = Field(ge=1)
+    list_price_fen: int = Field(default=0, ge=0)
+    sku: str = Field(default="", max_length=cards.SKU_MAX)
+    image_url: str = Field(default="", max_length=cards.IMAGE_MAX)
+    text: str = Field(default="", max_length=cards.TEXT_MAX)
+    sub_group_id: int | None = None
 
 
 class FlashItemIn(BaseModel):
@@ -284,6 +296,49 @@ def add_rule(session: SessionDep, principal: Manager, body: RuleIn) -> dict[str,
 def remove_rule(session: SessionDep, principal: Manager, rule_id: int) -> Response:
     services.remove_rule(session, by=principal.actor, rule_id=rule_id)
     return Response(status_code=204)
+
+
+# ---- daily operation cards -----------------------------------------------------------------------------
+def _card_out(card: Any, shop_code: str, group_code: str) -> dict[str, Any]:
+    return {
+        "id": card.id,
+        "group_id": card.group_id,
+        "post_id": card.post_id,
+        "kind": card.kind,
+        "name": card.name,
+        "sku": card.sku,
+        "price_fen": card.price_fen,
+        "list_price_fen": card.list_price_fen,
+        "image_url": card.image_url,
+        "text": card.text,
+        "poster": f"/m/{shop_code}/g/{group_code}/cards/{card.id}/poster.svg" if card.kind == "poster" else None,
+    }
+
+
+@router.get("/groups/{group_id}/cards")
+def list_cards(session: SessionDep, principal: Viewer, group_id: int) -> list[dict[str, Any]]:
+    """The group's latest daily operation cards (new arrivals, recommendations, posters)."""
+    group = services.get_group(session, shop_id=principal.shop_id, group_id=group_id)
+    shop_code = _shop_code(session, principal.shop_id)
+    rows = cards.list_cards(session, shop_id=principal.shop_id, group_id=group_id)
+    return [_card_out(c, shop_code, group.code) for c in rows]
+
+
+@router.post("/groups/{group_id}/cards", status_code=201)
+def post_card(session: SessionDep, principal: Manager, group_id: int, body: CardIn) -> dict[str, Any]:
+    """Post a card into the group (or one sub-group): a chat message with the product; a poster is also an
+    image with the product, its price and the group's QR code."""
+    values = body.model_dump()
+    sub_group_id = values.pop("sub_group_id")
+    card = cards.publish_card(
+        session, by=principal.actor, group_id=group_id, spec=cards.CardSpec(**values), sub_group_id=sub_group_id
+    )
+    group = services.get_group(session, shop_id=principal.shop_id, group_id=group_id)
+    return _card_out(card, _shop_code(session, principal.shop_id), group.code)
+
+
+def _shop_code(session: SessionDep, shop_id: int) -> str:
+    return session.get_one(Shop, shop_id).code
 
 
 # ---- milestones ----------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from siyu.core.errors import DomainError, InvalidInput, NotFound
 from siyu.core.money import parse_yuan
 from siyu.customers.models import Customer
 from siyu.db import transaction
-from siyu.groups import domain, milestones, queries, services
+from siyu.groups import cards, domain, milestones, queries, services
 from siyu.groups.models import Group, GroupPost, ModerationRule, SubGroup, SubGroupAdmin
 from siyu.shops.services import list_staff
 from siyu.web.context import Console, ConsoleDep, PostDep, factory_of
@@ -57,9 +57,11 @@ NOTICES = {
     "unrule": "Rule removed.",
     "hosts": "Allowed link hosts saved.",
     "milestone": "Milestone added.",
+    "card": "Card posted.",
     "unmilestone": "Milestone deleted.",
 }
 MILESTONE_FIELDS = ("members", "action", "text", "budget", "packets")
+CARD_FIELDS = ("kind", "name", "sku", "price", "list_price", "image_url", "text", "sub_group_id")
 
 
 def _id(value: object) -> int | None:
@@ -369,6 +371,9 @@ def _posts(request: Request, session: Session, console: Console, group: Group, e
         "pages": max(1, math.ceil(int(total) / PER_PAGE)),
         "total": int(total),
         "reply": extra.get("reply") or {"text": "", "sub_group_id": "", "at_all": ""},
+        "card_form": extra.get("card_form") or {"kind": "new_arrival"},
+        "card_kinds": cards.CARD_KINDS,
+        "recent_cards": cards.list_cards(session, shop_id=console.shop.id, group_id=group.id, limit=5),
     }
 
 
@@ -606,6 +611,32 @@ async def group_reply(request: Request, console: PostDep, group_id: int) -> Resp
     except DomainError as exc:
         return _refused(request, console, group_id, "posts", exc, reply=reply)
     return RedirectResponse(f"/groups/{group_id}/posts?done=posted", status_code=303)
+
+
+@router.post("/groups/{group_id:int}/cards")
+async def group_card(request: Request, console: PostDep, group_id: int) -> Response:
+    """A daily operation card into the group: a new arrival, a recommendation or a poster (SPEC §7)."""
+    console.require("groups:view")
+    form = await _form(request, CARD_FIELDS)
+    try:
+        price = parse_yuan(form["price"])
+        was = parse_yuan(form["list_price"]) if form["list_price"].strip() else 0
+    except ValueError:
+        refused = InvalidInput("请填写正确的价格（元）", "enter the prices in yuan", code="group_card_price")
+        return _refused(request, console, group_id, "posts", refused, card_form=form)
+    spec = cards.CardSpec(form["kind"], form["name"], price, was, form["sku"], form["image_url"], form["text"])
+    try:
+        with transaction(factory_of(request), write=True) as session:
+            cards.publish_card(
+                session,
+                by=console.principal.actor,
+                group_id=group_id,
+                spec=spec,
+                sub_group_id=_id(form["sub_group_id"]),
+            )
+    except DomainError as exc:
+        return _refused(request, console, group_id, "posts", exc, card_form=form)
+    return RedirectResponse(f"/groups/{group_id}/posts?done=card", status_code=303)
 
 
 @router.post("/groups/{group_id:int}/posts/{post_id:int}/remove")

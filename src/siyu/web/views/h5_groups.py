@@ -43,12 +43,13 @@ from siyu.core.errors import DomainError, NotFound
 from siyu.core.money import format_yuan
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, domain, growth, joining, services
+from siyu.groups import activities, cards, domain, growth, joining, services
 from siyu.groups.models import (
     ActivityEntry,
     FlashSaleOrder,
     Group,
     GroupActivity,
+    GroupCard,
     GroupCheckin,
     GroupPost,
     RedPacket,
@@ -302,6 +303,7 @@ def message_views(
     """What the chat shows of each post: who (never another member's account), where, when, the text."""
     ids = {p.customer_id for p in posts if p.customer_id is not None and p.customer_id != me}
     people = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
+    attached = cards.cards_of_posts(session, [p.id for p in posts if p.author_kind != "customer"])
     views = []
     for post in posts:
         local = post.created_at.astimezone(zone)
@@ -325,9 +327,24 @@ def message_views(
                 "at_all": post.at_all,
                 "text": masked(post.text),
                 "at": at,
+                "card": _card_view(attached[post.id], lang) if post.id in attached else None,
             }
         )
     return views
+
+
+def _card_view(card: GroupCard, lang: str) -> dict[str, Any]:
+    """A daily operation card in the chat: the product, its price, and for a poster the image to save."""
+    return {
+        "id": card.id,
+        "kind": card.kind,
+        "label": i18n.pick(cards.CARD_KINDS[card.kind], lang),
+        "name": card.name,
+        "price": format_yuan(card.price_fen),
+        "was": format_yuan(card.list_price_fen) if card.list_price_fen > card.price_fen else "",
+        "image": card.image_url,
+        "text": masked(card.text),
+    }
 
 
 def _today(shop: Shop) -> date:
@@ -849,6 +866,24 @@ async def guess(
     else:
         _flash(request, shop.id, "error", "很遗憾，没猜中", "Not this time")
     return _back(shop, group, f"activity-{activity_id}")
+
+
+# ---- a poster card's image ----------------------------------------------------------------------------
+@router.get("/{code}/cards/{card_id}/poster.svg")
+def card_poster(request: Request, shop_code: str, code: str, card_id: int) -> Response:
+    """A card as a poster image (product, price, the group's QR code) members save and share."""
+    loaded = _load(request, shop_code, code)
+    if isinstance(loaded, Response):
+        return loaded
+    shop, group = loaded
+    with transaction(factory_of(request)) as session:
+        try:
+            card = cards.card_of_group(session, group_id=group.id, card_id=card_id)
+        except DomainError:
+            return _not_found(request, shop)
+        entry = str(request.url_for("group_page", shop_code=shop.code, code=group.code))
+        svg = cards.poster_svg(card, shop_name=shop.name, group_name=group.name, entry_url=entry)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=300"})
 
 
 # ---- the group module the merchant embeds in the shop home page and activity pages ---------------------
