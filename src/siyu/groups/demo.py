@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.audit.services import Actor
 from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
-from siyu.groups import activities, growth, joining, plans, services
+from siyu.groups import activities, cards, growth, joining, milestones, plans, services
 from siyu.shops.models import Staff
 from siyu.shops.services import shop_zone
 
@@ -102,6 +102,31 @@ def seed_demo_groups(
         )
         services.publish_post(
             session, by=by, group_id=welfare.id, kind="rule", text="禁止发广告、外链和与本群无关的内容，违者移出群聊。"
+        )
+        members_now = sum(sub.member_count for sub in services.sub_groups_of(session, welfare.id))
+        milestones.add_milestone(
+            session,
+            by=by,
+            group_id=welfare.id,
+            spec=milestones.MilestoneSpec(
+                (members_now // 100 + 1) * 100,
+                "群人数破百啦！感谢大家，红包雨现在开始",
+                action="red_packet",
+                budget_fen=10_000,
+                packets=50,
+            ),
+        )
+        cards.publish_card(
+            session,
+            by=by,
+            group_id=welfare.id,
+            spec=cards.CardSpec("new_arrival", "保湿面霜 50ml", 12_900, 19_900, "100012", text="新品首发，群专享价"),
+        )
+        cards.publish_card(
+            session,
+            by=by,
+            group_id=welfare.id,
+            spec=cards.CardSpec("poster", "氨基酸洗面奶", 5_900, 8_900, "100027", text="今晚 20:00 开抢"),
         )
         services.add_rule(session, by=by, kind="ad", action="remove")
         services.add_rule(session, by=by, kind="link", action="warn")
