@@ -21,7 +21,7 @@ from siyu.customers.models import Customer
 from siyu.db import transaction, utcnow
 from siyu.groups import activities, cards, joining, services
 from siyu.groups.activities import ActivitySpec, FlashItemSpec
-from siyu.groups.models import Group
+from siyu.groups.models import Group, GroupActivity
 from siyu.shops.models import Shop as ShopRow
 from siyu.web.i18n_h5 import H5_CATALOG
 from siyu.web.views import h5_groups
@@ -486,6 +486,16 @@ def test_a_group_coupon_is_claimed_once_and_a_guess_is_made_once(
     assert flash(right) == "猜中了！"
     assert "你猜 ¥300.00，猜中了！" in right
     assert flash(act(app_client, group, f"a/{guess}/guess", price="100").text) == "每人只能猜一次"
+    assert "猜价格揭晓" not in right and "¥299.00" not in right  # the answer stays secret while it runs
+
+    # once it ended, the page reveals the right price, how many guessed it and the member's own guess
+    with transaction(sessions) as session:
+        ended = session.get_one(GroupActivity, guess)
+        ended.starts_at, ended.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=1)
+    page = app_client.get(page_of(group)).text
+    answer = page.split('data-testid="answers"', 1)[1].split("</ul>", 1)[0]
+    assert "电动牙刷" in answer and 'data-testid="answer-price">¥299.00<' in answer
+    assert "1 人猜中" in answer and "你猜 ¥300.00" in answer and "猜中了" in answer
 
 
 def test_a_non_member_cannot_act_and_a_forged_post_is_refused(

@@ -71,6 +71,12 @@ H5_CATALOG: dict[str, str] = {
     # entry and joining
     "Join rule": "入群条件",
     "Open the poster to save and share": "打开海报，保存分享",
+    "Answers of guess the price": "猜价格揭晓",
+    "Ended {at}": "{at} 结束",
+    "{n} guessed right": "{n} 人猜中",
+    "your guess {amount}": "你猜 {amount}",
+    "Right!": "猜中了",
+    "Not this time": "没猜中",
     "Scan to join": "扫码进群",
     "The group is full": "群已满员",
     "This group is closed": "该群已关闭",

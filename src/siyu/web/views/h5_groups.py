@@ -406,14 +406,23 @@ def _checkin(session: Session, shop: Shop, group: Group, customer_id: int, today
     }
 
 
+ANSWERS_SHOWN_DAYS = 7
+"""How long after a guess-the-price activity ends its answer stays on the page."""
+
+
 def _activity_views(
     session: Session, shop: Shop, group: Group, customer_id: int | None, member: bool, lang: str, zone: ZoneInfo
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(running, coming up) activities of the group, with what this buyer already did in each."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(running, coming up, answers) of the group's activities, with what this buyer already did in each;
+    answers are the right prices of guess-the-price activities that ended in the last week."""
     now = utcnow()
     running: list[dict[str, Any]] = []
     coming: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     for activity in activities.list_activities(session, shop_id=shop.id, group_id=group.id):
+        if activity.kind == "guess" and activity.ends_at <= now < activity.ends_at + timedelta(days=ANSWERS_SHOWN_DAYS):
+            answers.append(_answer(session, activity, customer_id if member else None, lang, zone))
+            continue
         if activity.status != "active" or activity.ends_at <= now:
             continue
         view: dict[str, Any] = {
@@ -431,7 +440,36 @@ def _activity_views(
         running.append(view)
     running.sort(key=lambda v: v["id"])
     coming.sort(key=lambda v: v["starts"])
-    return running, coming[:5]
+    answers.sort(key=lambda v: v["ended_at"], reverse=True)
+    return running, coming[:5], answers[:3]
+
+
+def _answer(session: Session, activity: GroupActivity, me: int | None, lang: str, zone: ZoneInfo) -> dict[str, Any]:
+    """An ended guess-the-price activity: the right price, how many guessed it, and this member's guess."""
+    config = activity.config or {}
+    right = session.scalar(
+        select(func.count())
+        .select_from(ActivityEntry)
+        .where(ActivityEntry.activity_id == activity.id, ActivityEntry.correct.is_(True))
+    )
+    mine = (
+        session.scalar(
+            select(ActivityEntry).where(ActivityEntry.activity_id == activity.id, ActivityEntry.customer_id == me)
+        )
+        if me is not None
+        else None
+    )
+    return {
+        "id": activity.id,
+        "name": activity.name,
+        "product": str(config.get("name", "")),
+        "price": format_yuan(int(config.get("price_fen", 0) or 0)),
+        "right": int(right or 0),
+        "guessed": format_yuan(mine.guess_fen) if mine is not None and mine.guess_fen is not None else "",
+        "correct": bool(mine is not None and mine.correct),
+        "ended": i18n.format_datetime(activity.ends_at, lang, zone),
+        "ended_at": activity.ends_at,
+    }
 
 
 def _activity_state(session: Session, activity: GroupActivity, me: int | None) -> dict[str, Any]:
@@ -549,8 +587,10 @@ def group_page(request: Request, shop_code: str, code: str, pin: str = "", ts: s
                 last_id=posts[-1].id if posts else 0,
                 checkin=_checkin(session, shop, group, customer.id, today),
             )
-        running, coming = _activity_views(session, shop, group, customer.id if customer else None, member, lang, zone)
-        context.update(running=running, coming=coming)
+        running, coming, answers = _activity_views(
+            session, shop, group, customer.id if customer else None, member, lang, zone
+        )
+        context.update(running=running, coming=coming, answers=answers)
     return _page(request, "h5/group_page.html", shop=shop, flash=_take_flash(request, shop.id), **context)
 
 
