@@ -22,9 +22,10 @@ import hmac
 import io
 import re
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,7 @@ from siyu.web.i18n_h5 import h5_text
 from siyu.web.templating import is_htmx, render
 from siyu.web.views.h5 import _load_shop, member_key
 
+T = TypeVar("T")
 router = APIRouter(prefix="/m/{shop_code}/g")
 
 ENTRY_TTL_SECONDS = 600
@@ -628,6 +630,18 @@ def new_messages(request: Request, shop_code: str, code: str, after: int = 0) ->
 
 
 # ---- actions -----------------------------------------------------------------------------------------
+async def _write(request: Request, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one write transaction on a worker thread: the event loop keeps serving the other
+    buyers while the database works (a red-packet rain or a flash sale is many requests at once)."""
+    factory = factory_of(request)
+
+    def run() -> T:
+        with transaction(factory, write=True) as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
 async def _acting(request: Request, shop_code: str, code: str) -> tuple[Shop, Group, int] | Response:
     """Shop, group and signed-in buyer of a POST (CSRF checked), or the response that refuses it."""
     loaded = _load(request, shop_code, code)
@@ -692,10 +706,12 @@ async def leave(request: Request, shop_code: str, code: str) -> Response:
         return acting
     shop, group, customer_id = acting
     try:
-        with transaction(factory_of(request), write=True) as session:
-            services.leave_group(
+        await _write(
+            request,
+            lambda session: services.leave_group(
                 session, by=buyer_actor(shop.id, customer_id), group_id=group.id, customer_id=customer_id
-            )
+            ),
+        )
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group)
@@ -739,11 +755,13 @@ async def post(request: Request, shop_code: str, code: str, text: Annotated[str,
     told: tuple[str, str, str] | None
     kicked = False
     try:
-        with transaction(factory_of(request), write=True) as session:
-            posted = services.post_message(
+        posted = await _write(
+            request,
+            lambda session: services.post_message(
                 session, by=buyer_actor(shop.id, customer_id), group_id=group.id, customer_id=customer_id, text=text
-            )
-            told, kicked = _verdict_texts(posted.verdict, posted.kicked), posted.kicked
+            ),
+        )
+        told, kicked = _verdict_texts(posted.verdict, posted.kicked), posted.kicked
     except DomainError as exc:
         told = ("error", exc.zh, exc.en)
     if is_htmx(request) and not kicked:
@@ -766,10 +784,12 @@ async def checkin(request: Request, shop_code: str, code: str) -> Response:
         return acting
     shop, group, customer_id = acting
     try:
-        with transaction(factory_of(request), write=True) as session:
-            done = growth.check_in(
+        done = await _write(
+            request,
+            lambda session: growth.check_in(
                 session, by=buyer_actor(shop.id, customer_id), group_id=group.id, customer_id=customer_id
-            )
+            ),
+        )
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group, "checkin")
@@ -795,18 +815,21 @@ async def buy(request: Request, shop_code: str, code: str, activity_id: int, ite
     if isinstance(acting, Response):
         return acting
     shop, group, customer_id = acting
+
+    def work(session: Session) -> tuple[str, str]:
+        activity = _activity_of(session, shop, group, activity_id)
+        order = activities.buy_flash_item(
+            session,
+            by=buyer_actor(shop.id, customer_id),
+            activity_id=activity.id,
+            item_id=item_id,
+            customer_id=customer_id,
+        )
+        item = next(i for i in activities.flash_items(session, activity.id) if i.id == order.item_id)
+        return item.name or item.sku, format_yuan(order.price_fen)
+
     try:
-        with transaction(factory_of(request), write=True) as session:
-            activity = _activity_of(session, shop, group, activity_id)
-            order = activities.buy_flash_item(
-                session,
-                by=buyer_actor(shop.id, customer_id),
-                activity_id=activity.id,
-                item_id=item_id,
-                customer_id=customer_id,
-            )
-            item = next(i for i in activities.flash_items(session, activity.id) if i.id == order.item_id)
-            name, price = item.name or item.sku, format_yuan(order.price_fen)
+        name, price = await _write(request, work)
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group, f"activity-{activity_id}")
@@ -821,12 +844,15 @@ async def grab(request: Request, shop_code: str, code: str, activity_id: int) ->
     if isinstance(acting, Response):
         return acting
     shop, group, customer_id = acting
+
+    def work(session: Session) -> activities.Grab:
+        activity = _activity_of(session, shop, group, activity_id)
+        return activities.grab_red_packet(
+            session, by=buyer_actor(shop.id, customer_id), activity_id=activity.id, customer_id=customer_id
+        )
+
     try:
-        with transaction(factory_of(request), write=True) as session:
-            activity = _activity_of(session, shop, group, activity_id)
-            got = activities.grab_red_packet(
-                session, by=buyer_actor(shop.id, customer_id), activity_id=activity.id, customer_id=customer_id
-            )
+        got = await _write(request, work)
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group, f"activity-{activity_id}")
@@ -846,14 +872,17 @@ async def claim(request: Request, shop_code: str, code: str, activity_id: int) -
     if isinstance(acting, Response):
         return acting
     shop, group, customer_id = acting
+
+    def work(session: Session) -> str:
+        activity = _activity_of(session, shop, group, activity_id)
+        activities.claim_group_coupon(
+            session, by=buyer_actor(shop.id, customer_id), activity_id=activity.id, customer_id=customer_id
+        )
+        template = session.get(CouponTemplate, activity.coupon_template_id)
+        return template.name if template is not None else activity.name
+
     try:
-        with transaction(factory_of(request), write=True) as session:
-            activity = _activity_of(session, shop, group, activity_id)
-            activities.claim_group_coupon(
-                session, by=buyer_actor(shop.id, customer_id), activity_id=activity.id, customer_id=customer_id
-            )
-            template = session.get(CouponTemplate, activity.coupon_template_id)
-            name = template.name if template is not None else activity.name
+        name = await _write(request, work)
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group, f"activity-{activity_id}")
@@ -885,17 +914,20 @@ async def guess(
     if fen is None:
         _flash(request, shop.id, "error", "请填写价格，例如 59.90", "Enter a price, e.g. 59.90")
         return _back(shop, group, f"activity-{activity_id}")
+
+    def work(session: Session) -> tuple[bool, int]:
+        activity = _activity_of(session, shop, group, activity_id)
+        entry = activities.guess_price(
+            session,
+            by=buyer_actor(shop.id, customer_id),
+            activity_id=activity.id,
+            customer_id=customer_id,
+            guess_fen=fen,
+        )
+        return entry.correct, entry.points
+
     try:
-        with transaction(factory_of(request), write=True) as session:
-            activity = _activity_of(session, shop, group, activity_id)
-            entry = activities.guess_price(
-                session,
-                by=buyer_actor(shop.id, customer_id),
-                activity_id=activity.id,
-                customer_id=customer_id,
-                guess_fen=fen,
-            )
-            correct, points = entry.correct, entry.points
+        correct, points = await _write(request, work)
     except DomainError as exc:
         _flash_error(request, shop.id, exc)
         return _back(shop, group, f"activity-{activity_id}")
