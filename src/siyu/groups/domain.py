@@ -110,6 +110,7 @@ def check_goal(goal: str, min_spend_fen: int) -> None:
         )
 
 
+CLOSED = Refusal("group_closed", "该群已关闭，暂不接受加入", "the group is closed to new members")
 KICKED = Refusal("group_kicked", "你已被移出该群，不能再次加入", "you were removed from this group and cannot rejoin")
 
 

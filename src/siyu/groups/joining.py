@@ -29,7 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, Table, bindparam, case, delete, func, insert, select, text, true, update
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from siyu.audit.services import Actor, record
 from siyu.core.errors import DomainError, NotFound
 from siyu.customers.models import Customer, Order
-from siyu.db import transaction, utcnow
+from siyu.db import UTCDateTime, transaction, utcnow
 from siyu.groups import domain, milestones
 from siyu.groups.errors import GroupFull, JoinRefused
 from siyu.groups.models import Group, GroupMember, GroupMemberEvent, GroupMilestone, SubGroup
@@ -79,6 +79,20 @@ def join_group(session: Session, *, by: Actor, group_id: int, customer_id: int, 
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
+
+
+def join_refusal(session: Session, *, group: Group, customer_id: int) -> domain.Refusal | None:
+    """Why the buyer may not join (None: they may) — what the H5 entry page shows before the button, read
+    from the same facts a join decides on."""
+    facts = _facts(session, group.shop_id, group.id, [customer_id])
+    if facts is None:
+        raise NotFound("群", "group")
+    if facts.status != "active":
+        return domain.CLOSED
+    buyer = facts.buyers.get(customer_id)
+    if buyer is None:
+        raise NotFound("客户", "customer")
+    return domain.join_refusal(facts.goal, facts.min_spend_fen, buyer.facts)
 
 
 def join_many(session: Session, requests: Sequence[JoinRequest]) -> list[Outcome]:
@@ -227,7 +241,7 @@ def _join_one_group(session: Session, shop_id: int, group_id: int, requests: lis
     if facts is None:
         return [NotFound("群", "group") for _ in requests]
     if facts.status != "active":
-        closed = JoinRefused("该群已关闭，暂不接受加入", "the group is closed to new members", code="group_closed")
+        closed = JoinRefused(domain.CLOSED.zh, domain.CLOSED.en, code=domain.CLOSED.code)
         return [closed for _ in requests]
     goal, min_spend, buyers = facts.goal, facts.min_spend_fen, facts.buyers
     outcomes: dict[int, Outcome] = {}  # customer id → outcome decided before any lock
@@ -342,11 +356,15 @@ _PG_SEATS = text(
 )
 
 
+_STORED_TIME = UTCDateTime()
+
+
 def _naive_utc(at: datetime) -> datetime:
-    """What :class:`UTCDateTime` stores, with its check: Siyu keeps UTC-aware times only."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime given; Siyu stores UTC-aware times only")
-    return at.astimezone(UTC).replace(tzinfo=None)
+    """What :class:`UTCDateTime` stores (and its refusal of a time without a zone), for the arrays the
+    PostgreSQL statements bind directly."""
+    stored = _STORED_TIME.process_bind_param(at, None)
+    assert stored is not None
+    return stored
 
 
 def _insert_provisional(

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from siyu.audit.services import Actor, record
 from siyu.core.errors import InvalidInput, NotFound, PermissionDenied
-from siyu.customers.models import Customer, Order
+from siyu.customers.models import Customer
 from siyu.db import shop_row, utcnow
 from siyu.groups import domain
 from siyu.groups.errors import GroupLimit, JoinRefused, NotAGroupMember, NotGroupAdmin
@@ -271,41 +271,10 @@ def _customer(session: Session, shop_id: int, customer_id: int) -> Customer:
     return customer
 
 
-def spend_of(session: Session, shop_id: int, customer_id: int) -> int:
-    """The buyer's cumulative paid spend in the shop, in fen (the 高价值群 threshold)."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(Order.paid_fen), 0)).where(
-            Order.shop_id == shop_id, Order.customer_id == customer_id, Order.is_paid.is_(True)
-        )
-    )
-    return int(total or 0)
-
-
-def buyer_facts(session: Session, group: Group, customer: Customer, membership: GroupMember | None) -> domain.Buyer:
-    spend = spend_of(session, group.shop_id, customer.id) if group.goal == "high_value" else 0
-    return domain.Buyer(
-        follows_shop=customer.follows_shop,
-        is_member=customer.is_member,
-        spend_fen=spend,
-        high_risk=customer.high_risk,
-        merchant=customer.merchant_account,
-        kicked=membership is not None and membership.status == "kicked",
-    )
-
-
 def membership_of(session: Session, group_id: int, customer_id: int) -> GroupMember | None:
     return session.scalar(
         select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.customer_id == customer_id)
     )
-
-
-def join_refusal(session: Session, *, group: Group, customer_id: int) -> domain.Refusal | None:
-    """Why the buyer may not join (None: they may) — what the H5 entry page shows before the button."""
-    customer = _customer(session, group.shop_id, customer_id)
-    if group.status != "active":
-        return domain.Refusal("group_closed", "该群已关闭，暂不接受加入", "the group is closed to new members")
-    membership = membership_of(session, group.id, customer.id)
-    return domain.join_refusal(group.goal, group.min_spend_fen, buyer_facts(session, group, customer, membership))
 
 
 def _locked_membership(session: Session, group_id: int, customer_id: int) -> GroupMember | None:

@@ -115,7 +115,7 @@ def test_entry_thresholds_and_barred_accounts_are_refused_with_the_reason(
         joining.join_group(db, by=buyer(world.shop.id), group_id=group.id, customer_id=customer.id)
     assert refused.value.code == code and refused.value.zh and refused.value.en
     assert counts(db, group.id)[0] == 0
-    assert services.join_refusal(db, group=group, customer_id=customer.id) is not None
+    assert joining.join_refusal(db, group=group, customer_id=customer.id) is not None
 
 
 def test_a_high_value_group_takes_buyers_whose_spend_reaches_the_threshold(db: Session, world: ShopWorld) -> None:

@@ -576,7 +576,7 @@ def group_page(request: Request, shop_code: str, code: str, pin: str = "", ts: s
             "page_url": _here(shop, group),
         }
         if customer is not None and not member:
-            refusal = services.join_refusal(session, group=group, customer_id=customer.id)
+            refusal = joining.join_refusal(session, group=group, customer_id=customer.id)
             context["refusal"] = i18n.pick((refusal.zh, refusal.en), lang) if refusal else ""
             context["full"] = refusal is None and members >= seats
             context["rejoin"] = membership is not None and membership.status == "left"
